@@ -1,0 +1,44 @@
+# Two commands for a fresh Debian machine (run as root, or with sudo available):
+#   make run   installs everything, builds the demo store if none exists, serves http://127.0.0.1:8050
+#   make test  installs everything and runs the whole test suite (browser tests included)
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := chromium chromium-driver fonts-thai-tlwg fonts-noto-core \
+	postgresql postgis libreoffice-impress-nogui poppler-utils
+DB ?= data/atlas.duckdb
+
+.PHONY: install system python run test bench demo clean
+
+install: system python
+
+# apt-get only runs when a package is missing, so repeated runs stay quick.
+system:
+	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
+python: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+demo: install
+	@[ -e "$(DB)" ] || $(PY) -m geodata demo --db "$(DB)"
+
+run: demo
+	$(PY) -m dashboard --db "$(DB)" --host 127.0.0.1 --port 8050
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) data test-artifacts

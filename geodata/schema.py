@@ -1,0 +1,128 @@
+"""Warehouse tables: one definition shared by every backend, the importer and the demo.
+
+Types are the SQL names that DuckDB and PostgreSQL both understand. Tambons are
+stored by P-code (`TH300101`); years are Common Era.
+"""
+from __future__ import annotations
+
+TABLES: dict[str, dict[str, str]] = {
+    "tambons": {
+        "pcode": "VARCHAR PRIMARY KEY",
+        "name_th": "VARCHAR",
+        "name_en": "VARCHAR",
+        "district_pcode": "VARCHAR",
+        "district_th": "VARCHAR",
+        "district_en": "VARCHAR",
+        "province_pcode": "VARCHAR",
+    },
+    "zones": {
+        "district_pcode": "VARCHAR PRIMARY KEY",
+        "zone": "INTEGER",
+        "zone_name_th": "VARCHAR",
+        "zone_name_en": "VARCHAR",
+        "assumed": "BOOLEAN",
+    },
+    "councils": {
+        "council_id": "VARCHAR PRIMARY KEY",
+        "name": "VARCHAR",
+        "tambon_pcode": "VARCHAR",
+        "registered_year": "INTEGER",
+        "member_groups": "INTEGER",
+    },
+    "welfare_funds": {
+        "fund_id": "VARCHAR PRIMARY KEY",
+        "name": "VARCHAR",
+        "tambon_pcode": "VARCHAR",
+        "founded_year": "INTEGER",
+        "members": "INTEGER",
+        "fund_baht": "DOUBLE PRECISION",
+    },
+    "housing_projects": {
+        "project_id": "VARCHAR PRIMARY KEY",
+        "name": "VARCHAR",
+        "tambon_pcode": "VARCHAR",
+        "programme": "VARCHAR",
+        "start_year": "INTEGER",
+        "households": "INTEGER",
+        "budget_baht": "DOUBLE PRECISION",
+        "railside": "BOOLEAN",
+        "status": "VARCHAR",
+    },
+    "households": {
+        "household_id": "VARCHAR",
+        "survey_year": "INTEGER",
+        "tambon_pcode": "VARCHAR",
+        "members": "INTEGER",
+        "income_month": "DOUBLE PRECISION",
+        "capital_human": "DOUBLE PRECISION",
+        "capital_physical": "DOUBLE PRECISION",
+        "capital_financial": "DOUBLE PRECISION",
+        "capital_natural": "DOUBLE PRECISION",
+        "capital_social": "DOUBLE PRECISION",
+        "deprived_health": "BOOLEAN",
+        "deprived_living": "BOOLEAN",
+        "deprived_education": "BOOLEAN",
+        "deprived_income": "BOOLEAN",
+        "deprived_access": "BOOLEAN",
+        "welfare_card": "BOOLEAN",
+        "railside": "BOOLEAN",
+    },
+    "referrals": {
+        "referral_id": "VARCHAR PRIMARY KEY",
+        "household_id": "VARCHAR",
+        "agency": "VARCHAR",
+        "help_type": "VARCHAR",
+        "referred_on": "DATE",
+        "resolved_on": "DATE",
+        "status": "VARCHAR",
+    },
+    "imports": {
+        "import_id": "VARCHAR PRIMARY KEY",
+        "kind": "VARCHAR",
+        "table_name": "VARCHAR",
+        "file_name": "VARCHAR",
+        "file_sha256": "VARCHAR",
+        "rows_accepted": "BIGINT",
+        "mode": "VARCHAR",
+        "imported_by": "VARCHAR",
+        "imported_at": "TIMESTAMP",
+        "synthetic": "BOOLEAN",
+    },
+    # One row per data table: whether any of its rows are synthetic.
+    "datasets": {
+        "table_name": "VARCHAR PRIMARY KEY",
+        "synthetic": "BOOLEAN",
+        "updated_at": "TIMESTAMP",
+    },
+    "meta": {
+        "key": "VARCHAR PRIMARY KEY",
+        "value": "VARCHAR",
+    },
+}
+
+# Composite keys are declared apart so the column map stays one type per column.
+TABLE_CONSTRAINTS = {"households": "PRIMARY KEY (household_id, survey_year)"}
+
+DATA_TABLES = ["councils", "welfare_funds", "housing_projects", "households", "referrals"]
+
+KEY_COLUMNS = {
+    "councils": ["council_id"],
+    "welfare_funds": ["fund_id"],
+    "housing_projects": ["project_id"],
+    "households": ["household_id", "survey_year"],
+    "referrals": ["referral_id"],
+}
+
+
+def columns(table: str) -> list[str]:
+    return list(TABLES[table])
+
+
+def create_statements() -> list[str]:
+    statements = []
+    for table, spec in TABLES.items():
+        parts = [f"{name} {sqltype}" for name, sqltype in spec.items()]
+        if table in TABLE_CONSTRAINTS:
+            parts.append(TABLE_CONSTRAINTS[table])
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)})")
+    return statements
