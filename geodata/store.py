@@ -121,6 +121,15 @@ class DuckDBStore:
                 raise
 
     # -- facts about the store --------------------------------------------
+    def version(self) -> str:
+        """Changes whenever the store's content may have changed (for caches)."""
+        stamps = []
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            if path.exists():
+                info = path.stat()
+                stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
+        return "|".join(stamps)
+
     def meta(self, key: str) -> str | None:
         return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
 
