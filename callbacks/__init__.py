@@ -1,0 +1,8 @@
+"""Dash callbacks: each one reads the user's action and calls plain functions."""
+
+
+def register(app, atlas) -> None:
+    from . import content, map, selection, state
+
+    for module in (state, map, content, selection):
+        module.register(app, atlas)

@@ -1,0 +1,49 @@
+"""Everything on the page that follows the view: labels, options, panel, table, about page."""
+from dash import ALL, Input, Output, State, ctx
+
+from dashboard import about, options, panel
+from dashboard.i18n import t
+from dashboard.state import View
+from layers import maplayer, profile
+
+
+def register(app, atlas):
+    @app.callback(Output({"type": "label", "key": ALL}, "children"), Input("view", "data"))
+    def translate_labels(view_data):
+        lang = View.from_dict(view_data).lang
+        return [t(output["id"]["key"], lang) for output in ctx.outputs_list]
+
+    @app.callback(
+        Output("indicator", "options"), Output("level", "options"), Output("scheme", "options"),
+        Output("year", "options"), Output("zones", "options"),
+        Input("view", "data"),
+    )
+    def translate_options(view_data):
+        return options.control_options(atlas, View.from_dict(view_data).lang)
+
+    @app.callback(Output("panel", "children"), Output("breadcrumb", "children"), Input("view", "data"))
+    def show_panel(view_data):
+        view = View.from_dict(view_data)
+        data = profile.area_profile(atlas, view.area, view) if view.area else None
+        return panel.panel(data, view.lang, view.thai_digits), panel.breadcrumb(profile.breadcrumb(atlas, view), view.lang)
+
+    @app.callback(
+        Output("ranking", "data"), Output("ranking", "columns"), Output("ranking", "style_data_conditional"),
+        Input("view", "data"), Input("ranking", "sort_by"),
+    )
+    def show_ranking(view_data, sort_by):
+        view = View.from_dict(view_data)
+        layer = atlas.layer(view)
+        rows = maplayer.ranking_rows(layer, atlas.table(view.level, view.year, view.mpi_cutoff), view.lang, sort_by)
+        return rows, options.ranking_columns(view, layer), options.selected_row_style(view.area)
+
+    @app.callback(
+        Output("map-page", "hidden"), Output("about-page", "hidden"), Output("about-page", "children"),
+        Output("page", "className"), Output("synthetic-banner", "hidden"),
+        Input("url", "pathname"), Input("view", "data"),
+    )
+    def show_page(pathname, view_data):
+        view = View.from_dict(view_data)
+        on_about = (pathname or "/").rstrip("/").endswith("/about")
+        content = about.about_page(view.lang, atlas.synthetic_tables(), atlas.imports()) if on_about else []
+        return on_about, not on_about, content, "embed" if view.embed else "", not atlas.synthetic_tables()

@@ -1,0 +1,47 @@
+"""The URL is the single source of truth: controls write it, it sets the view."""
+from dash import Input, Output, State, no_update
+
+from dashboard.state import View, from_query, to_query
+
+CONTROLS = ["indicator", "level", "zones", "year", "mpi-cutoff", "scheme", "k", "breaks", "lang", "digits"]
+
+
+def controls_from_view(view: View) -> list:
+    return [
+        view.indicator, view.level, list(view.zones), "latest" if view.year is None else view.year,
+        view.mpi_cutoff, view.scheme, view.k, ", ".join(f"{b:g}" for b in view.breaks), view.lang,
+        ["thai"] if view.thai_digits else [],
+    ]
+
+
+def view_from_controls(current: View, values: list) -> View:
+    from dashboard.state import parse_numbers
+
+    indicator, level, zones, year, cutoff, scheme, k, breaks, lang, digits = values
+    return current.with_(
+        indicator=indicator or current.indicator, level=level or current.level,
+        zones=tuple(sorted(int(z) for z in zones or ())), year=None if year in (None, "latest") else int(year),
+        mpi_cutoff=float(cutoff or current.mpi_cutoff), scheme=scheme or current.scheme, k=int(k or current.k),
+        breaks=parse_numbers(breaks), lang=lang or current.lang, thai_digits="thai" in (digits or []),
+    )
+
+
+def register(app, atlas):
+    @app.callback(
+        Output("view", "data"), *[Output(c, "value") for c in CONTROLS],
+        Input("url", "search"),
+    )
+    def restore_view(search):
+        view = from_query(search, atlas.indicator_ids())
+        return view.to_dict(), *controls_from_view(view)
+
+    @app.callback(
+        Output("url", "search"),
+        *[Input(c, "value") for c in CONTROLS],
+        State("url", "search"),
+        prevent_initial_call=True,
+    )
+    def remember_view(*args):
+        *values, search = args
+        query = to_query(view_from_controls(from_query(search, atlas.indicator_ids()), values))
+        return no_update if query == (search or "") else query

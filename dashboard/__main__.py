@@ -1,0 +1,40 @@
+"""`python -m dashboard [--db PATH] [--host 127.0.0.1] [--port 8050]` serves the atlas."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from geodata import config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="Serve the Korat Development Atlas.")
+    parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8050)
+    parser.add_argument("--debug", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db = args.db or config.default_db()
+    if "://" not in db and not Path(db).exists():
+        from geodata.demo import build_demo
+        from geodata.store import open_store
+
+        print(f"no store at {db}: building the SYNTHETIC demo data set first", file=sys.stderr)
+        build_demo(open_store(db))
+    started = time.perf_counter()
+    from .app import create_app
+
+    app = create_app(db)
+    print(f"atlas ready in {time.perf_counter() - started:.1f} s: http://{args.host}:{args.port}/", file=sys.stderr)
+    app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The Dash application factory."""
+from __future__ import annotations
+
+import os
+
+import dash
+import flask
+
+from geodata.store import open_store
+from layers.atlas import Atlas
+
+from .layout import build_layout
+
+ASSETS = os.path.join(os.path.dirname(__file__), "assets")
+
+
+def frame_ancestors() -> str:
+    """Origins allowed to show the app in an <iframe> (CSP frame-ancestors)."""
+    extra = os.environ.get("ATLAS_FRAME_ANCESTORS", "").split()
+    return " ".join(["'self'", *extra])
+
+
+def create_app(db: str | None = None, warm: bool = True) -> dash.Dash:
+    store = open_store(db)
+    atlas = Atlas(store)
+    if warm:
+        atlas.warm()
+    server = flask.Flask(__name__)
+    app = dash.Dash(
+        __name__, server=server, title="Korat Development Atlas · แผนที่การพัฒนานครราชสีมา",
+        assets_folder=ASSETS, suppress_callback_exceptions=True, update_title=None,
+    )
+    app.atlas = atlas
+    app.layout = build_layout(atlas)
+
+    from callbacks import register
+
+    register(app, atlas)
+
+    @server.route("/healthz")
+    def healthz():
+        atlas.table("province")
+        return {"status": "ok", "store": store.backend}
+
+    @server.after_request
+    def security_headers(response):
+        response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return app

@@ -1,0 +1,169 @@
+"""The choropleth figure, shared by the live map and every export.
+
+The base figure carries the geometry of all three levels once; everything a
+user changes afterwards is a list of (path, value) updates that can be applied
+to a figure dict (exports) or to a `dash.Patch` (the live map), so the
+browser receives only values and colours.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from layers.maplayer import NO_DATA_COLOUR, MapLayer, centre_and_zoom
+
+from .i18n import t
+
+LEVEL_TRACE = {"tambon": 0, "district": 1, "zone": 2}
+OUTLINE_TRACE = 3
+FADED_OPACITY = 0.25
+MAP_HEIGHT = 640
+
+
+@dataclass
+class LevelGeometry:
+    geojson: dict
+    pcodes: list[str]
+    names: list[str]  # "Thai · English" shown on hover
+
+
+def discrete_colorscale(colours: list[str], with_no_data: bool) -> tuple[list, float, float]:
+    """A stepped colour scale where integer z = class index (and -1 = no data)."""
+    steps = ([NO_DATA_COLOUR] if with_no_data else []) + list(colours or [NO_DATA_COLOUR])
+    n = len(steps)
+    scale = []
+    for i, colour in enumerate(steps):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    zmin = -1 if with_no_data else 0
+    return scale, zmin - 0.5, zmin + n - 0.5
+
+
+def base_figure(levels: dict[str, LevelGeometry], outline: dict | None, bounds) -> go.Figure:
+    """Empty choropleths for every level, a district outline, and an offline basemap."""
+    figure = go.Figure()
+    for level in LEVEL_TRACE:
+        geo = levels[level]
+        figure.add_trace(
+            go.Choroplethmap(
+                geojson=geo.geojson,
+                featureidkey="properties.pcode",
+                locations=geo.pcodes,
+                z=[-1] * len(geo.pcodes),
+                text=geo.names,
+                name=level,
+                visible=level == "tambon",
+                showscale=level == "tambon",
+                marker={"line": {"width": 0.6, "color": "#ffffff"}},
+            )
+        )
+    if outline is not None:
+        figure.add_trace(
+            go.Choroplethmap(
+                geojson=outline,
+                featureidkey="properties.pcode",
+                locations=[f["properties"]["pcode"] for f in outline["features"]],
+                z=[0] * len(outline["features"]),
+                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
+                showscale=False,
+                hoverinfo="skip",
+                name="outline",
+                marker={"line": {"width": 1.6, "color": "#4d4d4d"}},
+            )
+        )
+    centre, zoom = centre_and_zoom(bounds)
+    figure.update_layout(
+        map={"style": "white-bg", "center": centre, "zoom": zoom},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        height=MAP_HEIGHT,
+        paper_bgcolor="#ffffff",
+        font={"family": "Noto Sans Thai, Sarabun, Loma, sans-serif"},
+        uirevision="province",
+        showlegend=False,
+    )
+    return figure
+
+
+def layer_updates(layer: MapLayer, lang: str, selected: str | None = None) -> list[tuple[tuple, object]]:
+    """Everything that changes when the indicator, classes, focus or selection change."""
+    index = LEVEL_TRACE[layer.level]
+    with_no_data = bool((layer.classes < 0).any())
+    scale, zmin, zmax = discrete_colorscale(layer.colours, with_no_data)
+    tickvals = ([-1] if with_no_data else []) + list(range(len(layer.colours)))
+    class_legend = [e for e in layer.legend if e.colour != NO_DATA_COLOUR or len(layer.colours) == 0]
+    ticktext = ([t("no_data", lang)] if with_no_data else []) + [f"{e.label} ({e.count})" for e in class_legend][: len(layer.colours)]
+    focus_total = layer.focus_count or len(layer.pcodes)
+    rank_text = [f"{r}/{focus_total}" if r is not None else "–" for r in layer.rank]
+    selected_mask = np.array([p == selected for p in layer.pcodes])
+    label = layer.indicator.label(lang)
+    unit = layer.indicator.unit(lang)
+    updates = [(("data", i, "visible"), i == index) for i in LEVEL_TRACE.values()]
+    updates += [(("data", i, "showscale"), i == index) for i in LEVEL_TRACE.values()]
+    updates += [(("data", OUTLINE_TRACE, "visible"), layer.level == "tambon")]
+    trace = ("data", index)
+    updates += [
+        (trace + ("z",), layer.classes.tolist()),
+        (trace + ("zmin",), zmin),
+        (trace + ("zmax",), zmax),
+        (trace + ("colorscale",), scale),
+        (trace + ("customdata",), [[v, r] for v, r in zip(layer.value_text, rank_text)]),
+        (trace + ("hovertemplate",),
+         f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}<br>{t('rank', lang)}: %{{customdata[1]}}<extra></extra>"),
+        (trace + ("marker", "opacity"), np.where(layer.in_focus, 1.0, FADED_OPACITY).tolist()),
+        (trace + ("marker", "line", "width"), np.where(selected_mask, 3.5, 0.6).tolist()),
+        (trace + ("marker", "line", "color"), np.where(selected_mask, "#111111", "#ffffff").tolist()),
+        (trace + ("colorbar",), {
+            "title": {"text": f"{label}<br><sub>{unit}</sub>" if unit else label, "side": "top"},
+            "tickvals": tickvals, "ticktext": ticktext, "len": 0.6, "thickness": 14,
+            "x": 0.01, "xanchor": "left", "y": 0.02, "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.85)",
+        }),
+    ]
+    return updates
+
+
+def view_updates(bounds, revision: str) -> list[tuple[tuple, object]]:
+    """Recentre the map; a new uirevision lets the new view win over the user's zoom."""
+    centre, zoom = centre_and_zoom(bounds)
+    return [(("layout", "map", "center"), centre), (("layout", "map", "zoom"), zoom), (("layout", "uirevision"), revision)]
+
+
+def apply_to_dict(figure: dict, updates) -> dict:
+    for path, value in updates:
+        node = figure
+        for key in path[:-1]:
+            if isinstance(node, list):
+                node = node[key]
+            else:
+                node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return figure
+
+
+def apply_to_patch(patch, updates):
+    for path, value in updates:
+        node = patch
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return patch
+
+
+def focus_key(view) -> str:
+    return f"{view.level}|{','.join(map(str, view.zones))}|{view.district or ''}"
+
+
+def map_updates(atlas, view, previous_focus: str | None):
+    """Updates for the live map, and the focus they leave it in.
+
+    The map is recentred only when the focus (level, zones, drill-down district)
+    changes; otherwise `uirevision` stays and the user's zoom is kept.
+    """
+    layer = atlas.layer(view)
+    updates = layer_updates(layer, view.lang, selected=view.area)
+    key = focus_key(view)
+    if key != previous_focus:
+        revision = key if (view.zones or view.district) else "province"
+        updates += view_updates(atlas.focus_bounds(view), revision)
+    return updates, key

@@ -1,0 +1,95 @@
+"""Every label of the app in Thai and English, and number helpers."""
+from __future__ import annotations
+
+LANGUAGES = ("th", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("แผนที่การพัฒนาชุมชนนครราชสีมา", "Korat Development Atlas"),
+    "subtitle": ("สภาองค์กรชุมชน กองทุนสวัสดิการ ที่อยู่อาศัย และความยากจนรายตำบล",
+                 "Community councils, welfare funds, housing and poverty by tambon"),
+    "synthetic_banner": ("ข้อมูลสังเคราะห์เพื่อการสาธิต ไม่ใช่ข้อมูลจริงของครัวเรือน",
+                         "SYNTHETIC demo data — not real household records"),
+    "synthetic_mark": ("ข้อมูลสังเคราะห์", "Synthetic data"),
+    "indicator": ("ตัวชี้วัด", "Indicator"),
+    "level": ("ระดับพื้นที่", "Level"),
+    "level_tambon": ("ตำบล", "Tambon"),
+    "level_district": ("อำเภอ", "District"),
+    "level_zone": ("โซน", "Zone"),
+    "level_province": ("จังหวัด", "Province"),
+    "zones": ("โซน (เลือกได้หลายโซน)", "Zones (one or several)"),
+    "zones_all": ("ทุกโซน", "All zones"),
+    "zones_assumed": ("การแบ่งโซนเป็นค่าสมมติ แก้ไขได้", "Zone grouping is an editable assumption"),
+    "year": ("ปีสำรวจ", "Survey year"),
+    "year_latest": ("ล่าสุดของแต่ละตำบล", "Latest per tambon"),
+    "mpi_cutoff": ("เกณฑ์ความยากจนหลายมิติ (k)", "MPI cutoff (k)"),
+    "classification": ("การจัดกลุ่มค่า", "Classification"),
+    "scheme_quantiles": ("ควอนไทล์", "Quantiles"),
+    "scheme_natural_breaks": ("ช่วงธรรมชาติ (Fisher–Jenks)", "Natural breaks (Fisher–Jenks)"),
+    "scheme_equal_interval": ("ช่วงเท่ากัน", "Equal interval"),
+    "scheme_user": ("กำหนดเอง", "User-set breaks"),
+    "classes": ("จำนวนกลุ่ม", "Classes"),
+    "breaks": ("จุดแบ่ง (คั่นด้วยจุลภาค)", "Breaks (comma separated)"),
+    "language": ("ภาษา", "Language"),
+    "thai_digits": ("เลขไทย", "Thai digits"),
+    "no_data": ("ไม่มีข้อมูล", "No data"),
+    "suppressed": ("<5 ครัวเรือน (ปกปิด)", "<5 households (suppressed)"),
+    "rank": ("อันดับ", "Rank"),
+    "of": ("จาก", "of"),
+    "area": ("พื้นที่", "Area"),
+    "district": ("อำเภอ", "District"),
+    "value": ("ค่า", "Value"),
+    "ranking": ("การจัดอันดับพื้นที่", "Ranking of areas"),
+    "province_name": ("นครราชสีมา", "Nakhon Ratchasima"),
+    "province_value": ("ค่าของจังหวัด", "Province"),
+    "panel_hint": ("คลิกพื้นที่บนแผนที่หรือในตารางเพื่อดูรายละเอียด", "Click an area on the map or in the table for details"),
+    "key_figures": ("ตัวเลขสำคัญ", "Key figures"),
+    "capitals": ("ทุนดำรงชีพ 5 ด้าน (คะแนน 1–4)", "Five livelihood capitals (score 1–4)"),
+    "capital_human": ("ทุนมนุษย์", "Human"),
+    "capital_physical": ("ทุนกายภาพ", "Physical"),
+    "capital_financial": ("ทุนการเงิน", "Financial"),
+    "capital_natural": ("ทุนธรรมชาติ", "Natural"),
+    "capital_social": ("ทุนสังคม", "Social"),
+    "this_area": ("พื้นที่นี้", "This area"),
+    "levels_heading": ("ระดับการดำรงชีพของครัวเรือน", "Households by livelihood level"),
+    "mpi_heading": ("ความยากจนหลายมิติ", "Multidimensional poverty"),
+    "councils_list": ("สภาองค์กรชุมชน", "Community councils"),
+    "funds_list": ("กองทุนสวัสดิการชุมชน", "Community welfare funds"),
+    "housing_list": ("โครงการที่อยู่อาศัย", "Housing projects"),
+    "referrals_heading": ("การส่งต่อความช่วยเหลือ", "Referrals"),
+    "agency": ("หน่วยงาน", "Agency"),
+    "cases": ("จำนวนกรณี", "Cases"),
+    "resolved_share": ("สัดส่วนที่แก้ไขแล้ว", "Resolved"),
+    "median_days": ("มัธยฐานวัน", "Median days"),
+    "none": ("ไม่มี", "None"),
+    "show_tambons": ("ดูตำบลในพื้นที่นี้", "Show its tambons"),
+    "show_districts": ("ดูอำเภอในโซนนี้", "Show its districts"),
+    "close": ("ปิด", "Close"),
+    "about": ("เกี่ยวกับข้อมูล", "About the data"),
+    "back_to_map": ("กลับไปที่แผนที่", "Back to the map"),
+    "copy_link": ("ลิงก์ของมุมมองนี้", "Link to this view"),
+    "download": ("ดาวน์โหลด", "Download"),
+    "sources": ("แหล่งข้อมูลและสัญญาอนุญาต", "Sources and licences"),
+    "imports_heading": ("ประวัติการนำเข้าข้อมูล", "Import history"),
+    "indicators_heading": ("นิยามตัวชี้วัด", "Indicator definitions"),
+    "unit": ("หน่วย", "Unit"),
+    "source": ("แหล่งที่มา", "Source"),
+    "definition": ("นิยาม", "Definition"),
+    "hardship": ("อยู่ลำบาก", "In hardship"),
+    "struggling": ("อยู่ยาก", "Struggling"),
+    "getting_by": ("อยู่พอได้", "Getting by"),
+    "well_off": ("อยู่ดี", "Well-off"),
+    "headcount": ("สัดส่วนคนจน (H)", "Headcount (H)"),
+    "intensity": ("ความรุนแรง (A)", "Intensity (A)"),
+    "mpi": ("ดัชนี MPI (H×A)", "MPI (H×A)"),
+}
+
+THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def t(key: str, lang: str = "th") -> str:
+    thai, english = TEXT[key]
+    return thai if lang == "th" else english
+
+
+def digits(text: str, thai_digits: bool) -> str:
+    return text.translate(THAI_DIGITS) if thai_digits else text

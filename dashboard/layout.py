@@ -1,0 +1,103 @@
+"""The page: header, controls, map, ranking table, drill-down panel, about page.
+
+Labels are placeholders filled by one pattern-matching callback, so the
+language switch changes every label without rebuilding the controls.
+"""
+from __future__ import annotations
+
+from dash import dash_table, dcc, html
+
+from layers.atlas import MAP_LEVELS
+
+from . import figures
+from .state import View
+from .i18n import t
+
+ANY_LABEL = "label"
+
+
+def label(key: str, lang: str = "th", tag=html.Span, **kwargs):
+    return tag(t(key, lang), id={"type": ANY_LABEL, "key": key}, **kwargs)
+
+
+def base_map_figure(atlas):
+    levels = {}
+    for level in MAP_LEVELS:
+        table = atlas.table(level)
+        names = (table["name_th"] + " · " + table["name_en"]).tolist()
+        if level == "tambon":
+            names = [f"{n}<br>{d_th} · {d_en}" for n, d_th, d_en in zip(names, table["district_th"], table["district_en"])]
+        geometry = atlas.geometry(level)
+        assert geometry["pcode"].astype(str).tolist() == table["pcode"].astype(str).tolist(), level
+        levels[level] = figures.LevelGeometry(atlas.geojson(level), table["pcode"].astype(str).tolist(), names)
+    bounds = tuple(atlas.geometry("district").total_bounds)
+    return figures.base_figure(levels, atlas.geojson("district"), bounds)
+
+
+def controls(atlas):
+    zones = atlas.zones()
+    return html.Div(className="controls", children=[
+        label("indicator", tag=html.Label, htmlFor="indicator"),
+        dcc.Dropdown(id="indicator", clearable=False, searchable=True, optionHeight=44),
+        label("level", tag=html.Label),
+        dcc.RadioItems(id="level", value="tambon", inline=True, className="radio"),
+        label("zones", tag=html.Label),
+        dcc.Checklist(
+            id="zones", className="zones",
+            options=[{"label": f"{int(z.zone)}", "value": int(z.zone)} for z in zones.itertuples()],
+            value=[], inline=True,
+        ),
+        html.Small(label("zones_assumed"), className="assumption") if zones["assumed"].any() else None,
+        label("year", tag=html.Label, htmlFor="year"),
+        dcc.Dropdown(id="year", clearable=False),
+        label("mpi_cutoff", tag=html.Label),
+        dcc.Slider(id="mpi-cutoff", min=0.2, max=1.0, step=0.2, value=0.2,
+                   marks={v / 10: f"{v / 10:g}" for v in range(2, 11, 2)}),
+        label("classification", tag=html.Label, htmlFor="scheme"),
+        dcc.Dropdown(id="scheme", clearable=False, value="quantiles"),
+        label("classes", tag=html.Label),
+        dcc.Slider(id="k", min=2, max=9, step=1, value=5, marks={i: str(i) for i in range(2, 10)}),
+        label("breaks", tag=html.Label, htmlFor="breaks"),
+        dcc.Input(id="breaks", type="text", debounce=True, placeholder="0.1, 0.2, 0.4", className="breaks"),
+    ])
+
+
+def build_layout(atlas):
+    return html.Div(id="page", children=[
+        dcc.Location(id="url", refresh=False),
+        dcc.Store(id="view"),
+        dcc.Store(id="map-focus", data=figures.focus_key(View())),
+        html.Header(id="header", className="header", children=[
+            html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
+            html.Div(className="header-tools", children=[
+                dcc.RadioItems(id="lang", value="th", inline=True, className="lang",
+                               options=[{"label": "ไทย", "value": "th"}, {"label": "English", "value": "en"}]),
+                dcc.Checklist(id="digits", value=[], inline=True,
+                              options=[{"label": label("thai_digits"), "value": "thai"}]),
+                dcc.Link(label("about"), id="about-link", href="/about"),
+            ]),
+        ]),
+        html.Div(id="synthetic-banner", className="banner", role="status",
+                 children=label("synthetic_banner"), hidden=not atlas.synthetic_tables()),
+        html.Main(id="map-page", className="main", children=[
+            html.Aside(id="controls", className="side", children=controls(atlas)),
+            html.Section(className="centre", children=[
+                html.Nav(id="breadcrumb", className="breadcrumb"),
+                dcc.Graph(id="map", figure=base_map_figure(atlas), className="map",
+                          config={"displaylogo": False, "scrollZoom": True,
+                                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                html.Div(id="map-legend-note", className="note"),
+                html.Section(id="ranking-section", children=[
+                    label("ranking", tag=html.H2),
+                    dash_table.DataTable(
+                        id="ranking", sort_action="custom", sort_mode="single", sort_by=[],
+                        page_size=15, style_as_list_view=True, cell_selectable=True,
+                        style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
+                        style_header={"fontWeight": "600"},
+                    ),
+                ]),
+            ]),
+            html.Aside(id="panel", className="panel side"),
+        ]),
+        html.Article(id="about-page", className="about", hidden=True),
+    ])

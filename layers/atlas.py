@@ -1,0 +1,105 @@
+"""One object that answers every question the map asks, with in-memory caches.
+
+Indicator tables and geometries are cached per store version, so a click or
+an indicator change never re-reads geometry or re-runs an unchanged query.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from . import areas, indicators, maplayer, registry
+
+MAP_LEVELS = ("tambon", "district", "zone")
+
+
+class Atlas:
+    def __init__(self, store):
+        self.store = store
+        self._lock = threading.Lock()
+        self._cache: dict = {}
+        self._version = None
+
+    # -- caching -------------------------------------------------------------
+    def _cached(self, key, compute):
+        version = self.store.version()
+        with self._lock:
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+            if key in self._cache:
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+        return value
+
+    def warm(self, levels=MAP_LEVELS + ("province",)) -> None:
+        """Compute what the first page view needs, before anyone asks."""
+        for level in levels:
+            self.table(level)
+            if level in MAP_LEVELS:
+                self.geojson(level)
+
+    # -- data ----------------------------------------------------------------
+    def table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
+        key = ("table", level, year, round(mpi_cutoff, 4))
+        return self._cached(key, lambda: indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff))
+
+    def geometry(self, level: str):
+        return self._cached(("geometry", level), lambda: areas.area_geometries(level, self.store))
+
+    def geojson(self, level: str) -> dict:
+        return self._cached(("geojson", level), lambda: maplayer.geojson(self.geometry(level)))
+
+    def years(self) -> list[int]:
+        return self._cached(("years",), lambda: indicators.survey_years(self.store))
+
+    def zones(self) -> pd.DataFrame:
+        return self._cached(("zones",), lambda: self.store.query(
+            "SELECT zone, min(zone_name_th) AS name_th, min(zone_name_en) AS name_en, bool_or(assumed) AS assumed "
+            "FROM zones GROUP BY zone ORDER BY zone"))
+
+    def synthetic_tables(self) -> list[str]:
+        return self._cached(("synthetic",), self.store.synthetic_tables)
+
+    def imports(self) -> pd.DataFrame:
+        return self._cached(("imports",), lambda: self.store.query(
+            "SELECT kind, table_name, file_name, rows_accepted, mode, imported_by, imported_at, synthetic "
+            "FROM imports ORDER BY imported_at DESC"))
+
+    def indicator_ids(self) -> list[str]:
+        return [i.id for i in registry.all_indicators()]
+
+    # -- map -----------------------------------------------------------------
+    def layer(self, view) -> maplayer.MapLayer:
+        table = self.table(view.level, view.year, view.mpi_cutoff)
+        return maplayer.build_layer(
+            table, view.indicator, view.level, scheme=view.scheme, k=view.k, breaks=view.breaks,
+            zones=view.zones, district=view.district, lang=view.lang, thai_digits=view.thai_digits,
+        )
+
+    def focus_bounds(self, view) -> tuple:
+        table = self.table(view.level, view.year, view.mpi_cutoff)
+        geometry = self.geometry(view.level).set_index("pcode").reindex(table["pcode"].astype(str)).reset_index()
+        mask = maplayer.focus_mask(table, view.level, view.zones, view.district)
+        return maplayer.view_box(geometry, mask if mask.any() and not mask.all() else None)
+
+    def area_level(self, pcode: str | None) -> str | None:
+        """Which level a pcode belongs to: zone numbers, TH + 4 digits, TH + 6 digits."""
+        if not pcode:
+            return None
+        if pcode.isdigit():
+            return "zone"
+        return {4: "province", 6: "district", 8: "tambon"}.get(len(pcode))
+
+    def area_row(self, pcode: str, view) -> pd.Series | None:
+        level = self.area_level(pcode)
+        if level is None:
+            return None
+        table = maplayer.suppress_small_counts(self.table(level, view.year, view.mpi_cutoff))
+        rows = table[table["pcode"].astype(str) == pcode]
+        return None if rows.empty else rows.iloc[0]

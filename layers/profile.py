@@ -1,0 +1,84 @@
+"""What the drill-down panel shows for one area, as plain data."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import indicators
+
+KEY_FIGURES = [
+    "households", "targeted_poor", "mpi_headcount", "councils", "welfare_funds", "fund_members",
+    "fund_baht", "housing_projects", "housing_households", "railside_households",
+]
+CAPITALS = ["capital_human", "capital_physical", "capital_financial", "capital_natural", "capital_social"]
+LIVELIHOOD_LEVELS = [("hardship", "share_hardship"), ("struggling", "share_struggling"),
+                     ("getting_by", "share_getting_by"), ("well_off", "share_well_off")]
+
+
+def _value(row, column):
+    if row is None or column not in row.index:
+        return None
+    value = row[column]
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def breadcrumb(atlas, view) -> list[dict]:
+    """Province › zone › district › tambon for the selected area (or the drill-down focus)."""
+    crumbs = [{"level": "province", "pcode": None, "name_th": "นครราชสีมา", "name_en": "Nakhon Ratchasima"}]
+    target = view.area or view.district
+    level = atlas.area_level(target)
+    zone = district = None
+    if level in ("tambon", "district"):
+        row = atlas.area_row(target, view)
+        if row is not None:
+            zone = _value(row, "zone")
+            district = row["district_pcode"] if level == "tambon" else target
+    elif level == "zone":
+        zone = int(target)
+    elif len(view.zones) == 1:
+        zone = view.zones[0]
+    if zone is not None:
+        names = atlas.zones().set_index("zone")
+        zone = int(zone)
+        if zone in names.index:
+            crumbs.append({"level": "zone", "pcode": str(zone), "name_th": names.loc[zone, "name_th"],
+                           "name_en": names.loc[zone, "name_en"]})
+    if district is not None:
+        row = atlas.area_row(district, view)
+        if row is not None:
+            crumbs.append({"level": "district", "pcode": district, "name_th": row["name_th"], "name_en": row["name_en"]})
+    if level == "tambon":
+        row = atlas.area_row(target, view)
+        crumbs.append({"level": "tambon", "pcode": target, "name_th": row["name_th"], "name_en": row["name_en"]})
+    return crumbs
+
+
+def area_profile(atlas, pcode: str, view) -> dict | None:
+    level = atlas.area_level(pcode)
+    row = atlas.area_row(pcode, view)
+    if row is None:
+        return None
+    province = atlas.table("province", view.year, view.mpi_cutoff).iloc[0]
+    lists = indicators.area_lists(atlas.store, level, pcode)
+    referrals = indicators.referrals_by_agency(atlas.store, level, pcode, year=view.year)
+    return {
+        "level": level,
+        "pcode": pcode,
+        "name_th": row["name_th"],
+        "name_en": row["name_en"],
+        "district_th": row.get("district_th") if level == "tambon" else None,
+        "district_en": row.get("district_en") if level == "tambon" else None,
+        "suppressed": bool(row.get("suppressed", False)),
+        "key_figures": [(key, _value(row, key), _value(province, key)) for key in KEY_FIGURES],
+        "capitals": [(key, _value(row, key), _value(province, key)) for key in CAPITALS],
+        "livelihood": [(label, _value(row, column)) for label, column in LIVELIHOOD_LEVELS],
+        "mpi": {key: _value(row, key) for key in ("mpi_headcount", "mpi_intensity", "mpi")},
+        "referrals": {
+            "cases": _value(row, "referrals"),
+            "resolved_share": _value(row, "referrals_resolved_share"),
+            "median_days": _value(row, "referral_median_days"),
+            "by_agency": referrals if isinstance(referrals, pd.DataFrame) else pd.DataFrame(),
+        },
+        "lists": lists,
+    }
