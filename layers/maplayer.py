@@ -96,8 +96,8 @@ def build_layer(
     # Classes come from the areas in focus, so a zone's map uses its own range.
     focused = np.where(in_focus, values, np.nan)
     result = classify.classify(focused, scheme=scheme, k=k, breaks=list(breaks) or None)
-    classes = np.asarray(classify.classify_with_bins(values, result), dtype=int)
-    colours = classify.colours(indicator.palette, result.k, reverse=indicator.higher_is_better is True)
+    classes = classes_for(values, result.bins)
+    colours = classify.colours(indicator.palette, result.k, higher_is_better=indicator.higher_is_better)
     labels = result.labels(lambda v: indicator.format_value(v, lang, thai_digits, with_unit=False))
     legend = [LegendEntry(label, colour, int(count)) for label, colour, count in zip(labels, colours, result.counts)]
     missing = int(np.sum(in_focus & (classes < 0)))
@@ -121,6 +121,15 @@ def build_layer(
         in_focus=in_focus,
         focus_count=int(in_focus.sum()),
     )
+
+
+def classes_for(values: np.ndarray, bins: list[float]) -> np.ndarray:
+    """Class of every value by the focus area's bins; values beyond them join the end classes."""
+    classes = np.full(values.shape, -1, dtype=int)
+    present = ~np.isnan(values)
+    if bins and present.any():
+        classes[present] = np.clip(np.searchsorted(np.asarray(bins), values[present], side="left"), 0, len(bins) - 1)
+    return classes
 
 
 def _no_data_label(lang: str) -> str:
