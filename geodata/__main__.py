@@ -77,6 +77,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=["province", "district", "tambon"], default="tambon")
     p.add_argument("--province", default=config.DEFAULT_PROVINCE, help="province P-code, or ALL for the country")
     p.add_argument("--out", default=None, help="GeoJSON, GeoPackage or GeoParquet file (by extension)")
+
+    p = command("raster", "geodata.rasters:run_cli", "Register GeoTIFF rasters; their statistics per tambon become indicators.",
+                "python -m geodata raster add worldpop.tif --name population --title-th ประชากร "
+                "--title-en Population --unit people --population --copy")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    # --db is accepted after the action too; SUPPRESS keeps a value given before it.
+    db_after = {"default": argparse.SUPPRESS, "help": db_help}
+    a = actions.add_parser("add", help="validate and register a raster file (GeoTIFF, also Cloud-Optimised)")
+    a.add_argument("file", help="the raster file")
+    a.add_argument("--name", required=True, help="raster id: lower-case letters, digits, _ (e.g. population)")
+    a.add_argument("--title-th", required=True, help="Thai title")
+    a.add_argument("--title-en", required=True, help="English title")
+    a.add_argument("--unit", required=True, help="unit of the cell values, in English (e.g. people, km)")
+    a.add_argument("--unit-th", default=None, help="unit in Thai (default: as --unit)")
+    a.add_argument("--categorical", action="store_true", help="cells are classes (land cover): share of each class")
+    a.add_argument("--population", action="store_true", help="cells count people: adds totals, density, per-capita")
+    a.add_argument("--counts", action="store_true", help="cells count things (buildings): totals are meaningful")
+    a.add_argument("--nodata", type=float, default=None, help="value marking empty cells, if the file declares none")
+    a.add_argument("--band", type=int, default=None, help="band to use in a multi-band file (1 = first)")
+    a.add_argument("--copy", action="store_true", help="copy the file into the data folder (default: reference it)")
+    a.add_argument("--replace", action="store_true", help="replace a raster already registered under this name")
+    a.add_argument("--source", default="", help="where the data comes from (shown with the indicator)")
+    a.add_argument("--better", choices=["higher", "lower"], default=None, help="which direction is better, if any")
+    a.add_argument("--db", **db_after)
+    a = actions.add_parser("list", help="list registered rasters")
+    a.add_argument("--db", **db_after)
+    a = actions.add_parser("remove", help="forget a raster and its statistics (a copied file is deleted)")
+    a.add_argument("raster_id")
+    a.add_argument("--db", **db_after)
+    a = actions.add_parser("demo", help="build and register the DERIVED distance-to-district-centre raster")
+    a.add_argument("--db", **db_after)
     return parser
 
 
