@@ -51,7 +51,8 @@ RASTER_TABLES: dict[str, dict[str, str]] = {
         "height": "BIGINT",
         "file_sha256": "VARCHAR",
         "file_size": "BIGINT",
-        "file_mtime_ns": "BIGINT",
+        # Text: nanosecond stamps exceed 2**53, so a float on the way through would round them.
+        "file_mtime_ns": "VARCHAR",
         "added_at": "TIMESTAMP",
     },
     # One row per raster and tambon: statistics over the valid cells whose centres lie inside.
@@ -104,7 +105,7 @@ class RasterRecord:
     height: int
     file_sha256: str
     file_size: int
-    file_mtime_ns: int
+    file_mtime_ns: str
     added_at: datetime
 
     @property
@@ -320,7 +321,7 @@ def _record(row: dict) -> RasterRecord:
         values[name] = None if _missing(value) else value
     values["band"] = int(values["band"])
     values["width"], values["height"] = int(values["width"]), int(values["height"])
-    values["file_size"], values["file_mtime_ns"] = int(values["file_size"]), int(values["file_mtime_ns"])
+    values["file_size"], values["file_mtime_ns"] = int(values["file_size"]), str(values["file_mtime_ns"])
     values["copied"], values["derived"] = bool(values["copied"]), bool(values["derived"])
     if values["higher_is_better"] is not None:
         values["higher_is_better"] = bool(values["higher_is_better"])
@@ -381,7 +382,7 @@ def add_raster(store, path: str | os.PathLike, raster_id: str, title_th: str, ti
         "higher_is_better": higher_is_better, "derived": derived, "path": str(target), "copied": copy,
         "band": facts.band, "nodata": facts.nodata, "crs": facts.crs, "width": facts.width,
         "height": facts.height, "file_sha256": file_sha256(target), "file_size": info.st_size,
-        "file_mtime_ns": info.st_mtime_ns, "added_at": _now(),
+        "file_mtime_ns": str(info.st_mtime_ns), "added_at": _now(),
     }
     with _writing(store) as con:
         con.execute("DELETE FROM raster_stats WHERE raster_id = ?", [raster_id])
@@ -430,13 +431,13 @@ def current_sha256(store, record: RasterRecord) -> str:
     if not path.is_file():
         raise RasterError(f"raster {record.raster_id!r}: its file {path} is missing; add it again or remove it")
     info = path.stat()
-    if (info.st_size, info.st_mtime_ns) == (record.file_size, record.file_mtime_ns):
+    if (info.st_size, str(info.st_mtime_ns)) == (record.file_size, record.file_mtime_ns):
         return record.file_sha256
     digest = file_sha256(path)
     with _writing(store) as con:
         con.execute(
             "UPDATE rasters SET file_sha256 = ?, file_size = ?, file_mtime_ns = ? WHERE raster_id = ?",
-            [digest, info.st_size, info.st_mtime_ns, record.raster_id],
+            [digest, info.st_size, str(info.st_mtime_ns), record.raster_id],
         )
     return digest
 

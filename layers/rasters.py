@@ -80,7 +80,7 @@ def _cell_window(src, bounds) -> Window | None:
     """The smallest window of whole cells covering `bounds`, clipped to the raster, or None if outside."""
     west, south, east, north = bounds
     inverse = ~src.transform
-    cols, rows = zip(*(inverse * corner for corner in ((west, south), (west, north), (east, south), (east, north))))
+    cols, rows = zip(*(inverse @ corner for corner in ((west, south), (west, north), (east, south), (east, north))))
     col0, col1 = max(0, math.floor(min(cols))), min(src.width, math.ceil(max(cols)))
     row0, row1 = max(0, math.floor(min(rows))), min(src.height, math.ceil(max(rows)))
     if col1 <= col0 or row1 <= row0:
@@ -477,7 +477,7 @@ def _read_decimated(src, band: int, nodata, outline, limit: int):
     data = src.read(band, window=window, out_shape=shape, masked=True, resampling=Resampling.nearest)
     values = data.data.astype(np.float32)
     values[np.ma.getmaskarray(data) | nodata_mask(data.data, nodata)] = np.nan
-    transform = src.window_transform(window) * rasterio.Affine.scale(window.width / shape[1], window.height / shape[0])
+    transform = src.window_transform(window) @ rasterio.Affine.scale(window.width / shape[1], window.height / shape[0])
     return values, transform
 
 
