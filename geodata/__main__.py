@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--households", type=int, default=900_000, help="number of households (default 900000)")
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data")
     p.add_argument("--province", default=config.DEFAULT_PROVINCE, help="province P-code (default TH30)")
+    p.add_argument("--force", action="store_true", help="replace tables that hold real (imported) data")
 
     p = command("import", "geodata.importer:run_cli", "Import a CSV or XLSX file of one kind into the store.",
                 "python -m geodata import councils councils.csv --mode append")
