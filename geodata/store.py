@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import boundaries, config, schema, zones
@@ -43,7 +44,27 @@ class ImportRecord:
     extra: dict = field(default_factory=dict)
 
 
-class DuckDBStore:
+class CommonReads:
+    """Facts about a store that only need `query` and `scalar`: the same for every backend."""
+
+    def meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
+
+    def synthetic_tables(self) -> list[str]:
+        return list(self.query("SELECT table_name FROM datasets WHERE synthetic ORDER BY table_name")["table_name"])
+
+    def row_counts(self) -> dict[str, int]:
+        counts = ", ".join(f"(SELECT count(*) FROM {table}) AS {table}" for table in schema.DATA_TABLES)
+        row = self.query(f"SELECT {counts}").iloc[0]
+        return {table: int(row[table]) for table in schema.DATA_TABLES}
+
+    def table_checksum(self, table: str) -> str:
+        """A digest of a table's content, to prove a failed import changed nothing."""
+        check_table(table)
+        return frame_digest(self.query(f"SELECT * FROM {table}"))
+
+
+class DuckDBStore(CommonReads):
     """An embedded DuckDB file. Each call opens and closes its own connection,
     so a running dashboard never holds the lock that an import needs."""
 
@@ -84,7 +105,9 @@ class DuckDBStore:
     # -- reading -----------------------------------------------------------
     def query(self, sql: str, params: Mapping | None = None) -> pd.DataFrame:
         with self._connect(read_only=True) as con:
-            return con.execute(sql, dict(params or {})).df()
+            result = con.execute(sql, dict(params or {}))
+            kinds = [column_kind(str(column[1])) for column in result.description or []]
+            return normalise_frame(result.df(), kinds)
 
     def scalar(self, sql: str, params: Mapping | None = None):
         with self._connect(read_only=True) as con:
@@ -98,23 +121,7 @@ class DuckDBStore:
         with self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                for item in writes:
-                    _check_table(item.table)
-                    if item.mode == "replace":
-                        con.execute(f"DELETE FROM {item.table}")
-                    elif item.mode != "append":
-                        raise StoreError(f"unknown write mode {item.mode!r}")
-                    _insert(con, item.table, item.rows)
-                    _mark_dataset(con, item)
-                    if record is not None:
-                        con.execute(
-                            "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [
-                                uuid.uuid4().hex, record.kind, item.table, record.file_name,
-                                record.file_sha256, len(item.rows), item.mode, record.imported_by,
-                                _now(), item.synthetic,
-                            ],
-                        )
+                apply_writes(writes, record, execute=con.execute, insert=lambda table, rows: _insert(con, table, rows))
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -130,58 +137,156 @@ class DuckDBStore:
                 stamps.append(f"{info.st_mtime_ns}:{info.st_size}")
         return "|".join(stamps)
 
-    def meta(self, key: str) -> str | None:
-        return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
 
-    def synthetic_tables(self) -> list[str]:
-        return list(self.query("SELECT table_name FROM datasets WHERE synthetic ORDER BY table_name")["table_name"])
-
-    def row_counts(self) -> dict[str, int]:
-        counts = {}
-        with self._connect(read_only=True) as con:
-            for table in schema.DATA_TABLES:
-                counts[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        return counts
-
-    def table_checksum(self, table: str) -> str:
-        """A digest of a table's content in key order, to prove a failed import changed nothing."""
-        _check_table(table)
-        frame = self.query(f"SELECT * FROM {table} ORDER BY ALL")
-        return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).values.tobytes()).hexdigest()
-
-
-def _check_table(table: str) -> None:
+# -- backend-neutral helpers (shared with store_postgres.PostgresStore) ---------
+def check_table(table: str) -> None:
     # Table names are interpolated into SQL, so only known names pass.
     if table not in schema.TABLES:
         raise StoreError(f"unknown table {table!r}")
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:
+
+def table_rows(table: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows' columns in the table's order; missing columns are an error, extra ones ignored."""
     names = schema.columns(table)
     missing = set(names) - set(rows.columns)
     if missing:
         raise StoreError(f"{table}: rows lack column(s) {', '.join(sorted(missing))}")
+    return rows[names].reset_index(drop=True)
+
+
+def apply_writes(writes: list[TableWrite], record: ImportRecord | None, execute, insert) -> None:
+    """The body of a write transaction, the same for every backend.
+
+    `execute(sql, params)` runs SQL with `$name` parameters and returns something
+    with `fetchone()`; `insert(table, rows)` bulk-inserts a frame. The caller
+    owns the transaction.
+    """
+    for item in writes:
+        check_table(item.table)
+        if item.mode == "replace":
+            execute(f"DELETE FROM {item.table}", {})
+        elif item.mode != "append":
+            raise StoreError(f"unknown write mode {item.mode!r}")
+        insert(item.table, item.rows)
+        _mark_dataset(execute, item)
+        if record is not None:
+            execute(
+                "INSERT INTO imports VALUES ($id, $kind, $table, $file, $sha, $rows, $mode, $by, $at, $synthetic)",
+                {
+                    "id": uuid.uuid4().hex, "kind": record.kind, "table": item.table, "file": record.file_name,
+                    "sha": record.file_sha256, "rows": len(item.rows), "mode": item.mode,
+                    "by": record.imported_by, "at": _now(), "synthetic": item.synthetic,
+                },
+            )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:
+    rows = table_rows(table, rows)
     if len(rows):
-        con.from_df(rows[names].reset_index(drop=True)).insert_into(table)
+        con.from_df(rows).insert_into(table)
 
 
-def _mark_dataset(con: duckdb.DuckDBPyConnection, item: TableWrite) -> None:
+def _mark_dataset(execute, item: TableWrite) -> None:
     if item.table not in schema.DATA_TABLES:
         return
     # Appending real rows to a synthetic table leaves it synthetic: some rows still are.
-    previous = con.execute("SELECT synthetic FROM datasets WHERE table_name = ?", [item.table]).fetchone()
+    previous = execute("SELECT synthetic FROM datasets WHERE table_name = $table", {"table": item.table}).fetchone()
     synthetic = item.synthetic or (item.mode == "append" and previous is not None and previous[0])
-    con.execute("DELETE FROM datasets WHERE table_name = ?", [item.table])
-    con.execute("INSERT INTO datasets VALUES (?, ?, ?)", [item.table, synthetic, _now()])
+    execute("DELETE FROM datasets WHERE table_name = $table", {"table": item.table})
+    execute(
+        "INSERT INTO datasets VALUES ($table, $synthetic, $at)",
+        {"table": item.table, "synthetic": bool(synthetic), "at": _now()},
+    )
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# -- one shape of result frame for every backend ---------------------------------
+# SQL type name (DuckDB's or PostgreSQL's) -> kind of column.
+_TYPE_KINDS = {
+    "int": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "INT2", "INT4", "INT8", "OID"},
+    "float": {"FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8", "NUMERIC", "DECIMAL"},
+    "bool": {"BOOLEAN", "BOOL"},
+    "str": {"VARCHAR", "TEXT", "BPCHAR", "NAME", "CHAR", "UUID"},
+    "datetime": {"DATE", "TIMESTAMP"},
+    "datetimetz": {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"},
+    "timedelta": {"INTERVAL"},
+}
+_KIND_OF_TYPE = {name: kind for kind, names in _TYPE_KINDS.items() for name in names}
+
+
+def column_kind(type_name: str) -> str:
+    """'int', 'float', 'bool', 'str', 'datetime', 'datetimetz', 'timedelta' or 'other'."""
+    base = type_name.upper().split("(")[0].strip()
+    return _KIND_OF_TYPE.get(base, "other")
+
+
+def normalise_frame(frame: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
+    """Give a result frame the same dtypes whichever backend produced it.
+
+    One rule per column kind, applied by every backend, so that callers never
+    see which database ran the query:
+    - int: int64; with any NULL, float64 with NaN (never pandas' nullable Int);
+    - float (also PostgreSQL numeric / DuckDB DECIMAL): float64, NULL -> NaN;
+    - bool: bool; with any NULL, object holding True/False/None;
+    - str: pandas' str dtype, NULL -> NaN (also for empty results);
+    - DATE and TIMESTAMP: datetime64[us], NULL -> NaT (dates at midnight);
+    - TIMESTAMP WITH TIME ZONE: datetime64[us, UTC]; INTERVAL: timedelta64[us];
+    - anything else (lists, geometry ...) is left as the driver gave it.
+    """
+    frame = frame.copy()
+    for position, kind in enumerate(kinds):
+        column = frame.iloc[:, position]
+        frame.isetitem(position, _normalise_column(column, kind))
+    return frame
+
+
+def _normalise_column(column: pd.Series, kind: str) -> pd.Series:
+    missing = column.isna()
+    if kind == "int":
+        numbers = pd.to_numeric(column).astype("float64")
+        return numbers if missing.any() else numbers.astype("int64")
+    if kind == "float":
+        return pd.to_numeric(column).astype("float64")
+    if kind == "bool":
+        if not missing.any():
+            return column.astype(bool)
+        return column.astype(object).where(~missing, None)
+    if kind == "str":
+        return column.astype("str")
+    if kind == "datetime":
+        return pd.to_datetime(column).astype("datetime64[us]")
+    if kind == "datetimetz":
+        return pd.to_datetime(column, utc=True).astype("datetime64[us, UTC]")
+    if kind == "timedelta":
+        return pd.to_timedelta(column).astype("timedelta64[us]")
+    return column
+
+
+def frame_digest(frame: pd.DataFrame) -> str:
+    """A digest of a frame's rows that ignores their order.
+
+    Each row is hashed from its values rendered as text (the frame is already
+    normalised, so both backends render alike); the sorted row hashes are then
+    hashed. No ORDER BY is needed, so the text collations of different
+    databases cannot make equal tables differ.
+    """
+    text = frame.astype(object).where(frame.notna(), None).astype(str)
+    row_hashes = np.sort(pd.util.hash_pandas_object(text, index=False).to_numpy())
+    header = "\x1f".join(map(str, frame.columns)).encode()
+    return hashlib.sha256(header + b"\x1e" + row_hashes.tobytes()).hexdigest()
+
+
 def open_store(location: str | Path | None = None, province: str = config.DEFAULT_PROVINCE):
     """Open the store at a DuckDB path (default `data/atlas.duckdb` or `ATLAS_DB`)."""
     location = str(location or config.default_db())
     if location.startswith(("postgresql://", "postgres://")):
-        raise StoreError("the PostgreSQL backend is not available yet; use a DuckDB file path")
+        # Imported here so that DuckDB-only installs never need psycopg.
+        from .store_postgres import PostgresStore
+
+        return PostgresStore(location, province)
     return DuckDBStore(location, province)
