@@ -197,11 +197,16 @@ def _programme_sql(year: int | None) -> str:
 def _referral_cases_cte(year: int | None) -> str:
     """CTEs `home` (household -> tambon of its latest survey) and `cases` (referrals with area)."""
     in_year = " WHERE EXTRACT(YEAR FROM r.referred_on) = $year" if year is not None else ""
+    # Only households that have referrals are looked up (matching every household id is the slow
+    # part), in one pass: the window picks each household's latest survey record.
     return f"""home AS (
-        SELECT h.household_id, h.tambon_pcode
-        FROM households h
-        JOIN (SELECT household_id, max(survey_year) AS latest FROM households GROUP BY household_id) l
-          ON l.household_id = h.household_id AND l.latest = h.survey_year
+        SELECT household_id, tambon_pcode FROM (
+            SELECT h.household_id, h.tambon_pcode,
+                   row_number() OVER (PARTITION BY h.household_id ORDER BY h.survey_year DESC) AS newest
+            FROM households h
+            WHERE h.household_id IN (SELECT household_id FROM referrals)
+        ) ranked
+        WHERE newest = 1
     ),
     cases AS (
         SELECT a.area, r.agency,
