@@ -394,3 +394,22 @@ def test_cli_parquet_needs_out(filled, tmp_path, capsys):
 
     frame = gpd.read_parquet(out)
     assert len(frame) == 289 and frame.geometry.notna().all()
+
+
+# --- area geometries ------------------------------------------------------------------------
+def test_area_geometries_match_compute_rows_and_follow_zone_edits(tmp_path):
+    from layers.areas import area_geometries
+
+    store = open_store(tmp_path / "atlas.duckdb")
+    for level in indicators.LEVELS:
+        shapes = area_geometries(level, store)
+        assert shapes["pcode"].tolist() == compute(store, level)["pcode"].tolist(), level
+        assert shapes.crs.to_epsg() == 4326 and shapes.geometry.is_valid.all()
+    before = area_geometries("zone", store)
+    table = store.query("SELECT * FROM zones")
+    table["zone"] = np.where(table["zone"] == 2, 1, table["zone"])  # merge zone 2 into zone 1
+    store.write([TableWrite("zones", table, mode="replace")])
+    after = area_geometries("zone", store)
+    assert len(after) == len(before) - 1 and "2" not in after["pcode"].tolist()
+    merged_area = before.set_index("pcode").loc[["1", "2"]].to_crs(32647).area.sum()
+    assert after.set_index("pcode").loc[["1"]].to_crs(32647).area.iloc[0] == pytest.approx(merged_area, rel=1e-6)
