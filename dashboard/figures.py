@@ -18,6 +18,8 @@ from .i18n import t
 
 LEVEL_TRACE = {"tambon": 0, "district": 1, "zone": 2}
 OUTLINE_TRACE = 3
+HIGHLIGHT_TRACE = 4
+TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 FADED_OPACITY = 0.25
 MAP_HEIGHT = 640
 
@@ -40,7 +42,7 @@ def discrete_colorscale(colours: list[str], with_no_data: bool) -> tuple[list, f
     return scale, zmin - 0.5, zmin + n - 0.5
 
 
-def base_figure(levels: dict[str, LevelGeometry], outline: dict | None, bounds) -> go.Figure:
+def base_figure(levels: dict[str, LevelGeometry], outline: dict, bounds) -> go.Figure:
     """Empty choropleths for every level, a district outline, and an offline basemap."""
     figure = go.Figure()
     for level in LEVEL_TRACE:
@@ -58,20 +60,26 @@ def base_figure(levels: dict[str, LevelGeometry], outline: dict | None, bounds) 
                 marker={"line": {"width": 0.6, "color": "#ffffff"}},
             )
         )
-    if outline is not None:
-        figure.add_trace(
-            go.Choroplethmap(
-                geojson=outline,
-                featureidkey="properties.pcode",
-                locations=[f["properties"]["pcode"] for f in outline["features"]],
-                z=[0] * len(outline["features"]),
-                colorscale=[[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
-                showscale=False,
-                hoverinfo="skip",
-                name="outline",
-                marker={"line": {"width": 1.6, "color": "#4d4d4d"}},
-            )
+    figure.add_trace(
+        go.Choroplethmap(
+            geojson=outline,
+            featureidkey="properties.pcode",
+            locations=[f["properties"]["pcode"] for f in outline["features"]],
+            z=[0] * len(outline["features"]),
+            colorscale=TRANSPARENT,
+            showscale=False,
+            hoverinfo="skip",
+            name="outline",
+            marker={"line": {"width": 1.6, "color": "#4d4d4d"}},
         )
+    )
+    figure.add_trace(
+        go.Choroplethmap(
+            geojson={"type": "FeatureCollection", "features": []}, featureidkey="id", locations=[], z=[],
+            colorscale=TRANSPARENT, showscale=False, hoverinfo="skip", name="selected",
+            marker={"line": {"width": 4, "color": "#111111"}},
+        )
+    )
     centre, zoom = centre_and_zoom(bounds)
     figure.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom},
@@ -85,8 +93,12 @@ def base_figure(levels: dict[str, LevelGeometry], outline: dict | None, bounds) 
     return figure
 
 
-def layer_updates(layer: MapLayer, lang: str, selected: str | None = None) -> list[tuple[tuple, object]]:
-    """Everything that changes when the indicator, classes, focus or selection change."""
+def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> list[tuple[tuple, object]]:
+    """Everything that changes when the indicator, classes, focus or selection change.
+
+    `selected` is the GeoJSON feature of the selected area: it is drawn by a
+    small highlight trace, so selecting never resends the other areas.
+    """
     index = LEVEL_TRACE[layer.level]
     with_no_data = bool((layer.classes < 0).any())
     scale, zmin, zmax = discrete_colorscale(layer.colours, with_no_data)
@@ -95,7 +107,6 @@ def layer_updates(layer: MapLayer, lang: str, selected: str | None = None) -> li
     ticktext = ([t("no_data", lang)] if with_no_data else []) + [f"{e.label} ({e.count})" for e in class_legend][: len(layer.colours)]
     focus_total = layer.focus_count or len(layer.pcodes)
     rank_text = [f"{r}/{focus_total}" if r is not None else "–" for r in layer.rank]
-    selected_mask = np.array([p == selected for p in layer.pcodes])
     label = layer.indicator.label(lang)
     unit = layer.indicator.unit(lang)
     updates = [(("data", i, "visible"), i == index) for i in LEVEL_TRACE.values()]
@@ -110,15 +121,22 @@ def layer_updates(layer: MapLayer, lang: str, selected: str | None = None) -> li
         (trace + ("customdata",), [[v, r] for v, r in zip(layer.value_text, rank_text)]),
         (trace + ("hovertemplate",),
          f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}<br>{t('rank', lang)}: %{{customdata[1]}}<extra></extra>"),
-        (trace + ("marker", "opacity"), np.where(layer.in_focus, 1.0, FADED_OPACITY).tolist()),
-        (trace + ("marker", "line", "width"), np.where(selected_mask, 3.5, 0.6).tolist()),
-        (trace + ("marker", "line", "color"), np.where(selected_mask, "#111111", "#ffffff").tolist()),
+        # Arrays only where areas differ: a scalar keeps the response small.
+        (trace + ("marker", "opacity"),
+         1.0 if layer.in_focus.all() else np.where(layer.in_focus, 1.0, FADED_OPACITY).tolist()),
+
         (trace + ("colorbar",), {
             "title": {"text": f"{label}<br><sub>{unit}</sub>" if unit else label, "side": "top"},
             "tickvals": tickvals, "ticktext": ticktext, "len": 0.6, "thickness": 14,
             "x": 0.01, "xanchor": "left", "y": 0.02, "yanchor": "bottom",
             "bgcolor": "rgba(255,255,255,0.85)",
         }),
+    ]
+    features = [selected] if selected else []
+    updates += [
+        (("data", HIGHLIGHT_TRACE, "geojson"), {"type": "FeatureCollection", "features": features}),
+        (("data", HIGHLIGHT_TRACE, "locations"), [f["id"] for f in features]),
+        (("data", HIGHLIGHT_TRACE, "z"), [0] * len(features)),
     ]
     return updates
 
@@ -161,7 +179,7 @@ def map_updates(atlas, view, previous_focus: str | None):
     changes; otherwise `uirevision` stays and the user's zoom is kept.
     """
     layer = atlas.layer(view)
-    updates = layer_updates(layer, view.lang, selected=view.area)
+    updates = layer_updates(layer, view.lang, selected=atlas.feature(view.level, view.area))
     key = focus_key(view)
     if key != previous_focus:
         revision = key if (view.zones or view.district) else "province"

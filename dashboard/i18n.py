@@ -81,6 +81,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "headcount": ("สัดส่วนคนจน (H)", "Headcount (H)"),
     "intensity": ("ความรุนแรง (A)", "Intensity (A)"),
     "mpi": ("ดัชนี MPI (H×A)", "MPI (H×A)"),
+    # Exports and the Download menu (dashboard/exports.py).
+    "download_format": ("รูปแบบไฟล์", "File format"),
+    "download_png": ("ภาพ PNG 1920×1080", "PNG image 1920×1080"),
+    "download_png2x": ("ภาพ PNG ละเอียด 2 เท่า", "PNG image, 2× resolution"),
+    "download_svg": ("ภาพเวกเตอร์ SVG", "SVG vector image"),
+    "download_pdf": ("เอกสาร PDF", "PDF document"),
+    "download_pptx": ("สไลด์ PowerPoint (มุมมองนี้)", "PowerPoint slides (this view)"),
+    "download_pptx_zones": ("สไลด์ PowerPoint ทีละโซน", "PowerPoint slides, one per zone"),
+    "download_html": ("หน้าเว็บออฟไลน์ (ไฟล์ HTML เดียว)", "Offline page (one HTML file)"),
+    "download_folium": ("แผนที่เว็บ Leaflet (HTML)", "Leaflet web map (HTML)"),
+    "export_data_source": ("ข้อมูล", "Data"),
+    "export_boundaries": ("ขอบเขตการปกครอง: OCHA COD-AB Thailand (กรมแผนที่ทหาร 2562, CC BY-IGO) ผ่าน mapthai (MIT)",
+                          "Boundaries: OCHA COD-AB Thailand (Royal Thai Survey Department 2019, CC BY-IGO) via mapthai (MIT)"),
+    "export_made": ("จัดทำเมื่อ", "made on"),
+    "export_legend_counts": ("(n) = จำนวนพื้นที่", "(n) = number of areas"),
+    "export_top": ("สูงสุด 5 อันดับ", "Top 5"),
+    "export_bottom": ("ต่ำสุด 5 อันดับ", "Bottom 5"),
+    "export_maps": ("แผนที่", "maps"),
 }
 
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")

@@ -9,11 +9,12 @@ from dash import dash_table, dcc, html
 
 from layers.atlas import MAP_LEVELS
 
-from . import figures
+from . import figures, options
 from .state import View
 from .i18n import t
 
 ANY_LABEL = "label"
+FONT_STACK = "Noto Sans Thai, Noto Sans, Sarabun, Loma, sans-serif"
 
 
 def label(key: str, lang: str = "th", tag=html.Span, **kwargs):
@@ -36,25 +37,27 @@ def base_map_figure(atlas):
 
 def controls(atlas):
     zones = atlas.zones()
+    # Options are present from the start so that values restored from a permalink are valid at once.
+    indicator_options, level_options, scheme_options, year_options, zone_options = options.control_options(atlas, "th")
     return html.Div(className="controls", children=[
         label("indicator", tag=html.Label, htmlFor="indicator"),
-        dcc.Dropdown(id="indicator", clearable=False, searchable=True, optionHeight=44),
+        dcc.Dropdown(id="indicator", options=indicator_options, value=View().indicator, clearable=False, searchable=True, optionHeight=44),
         label("level", tag=html.Label),
-        dcc.RadioItems(id="level", value="tambon", inline=True, className="radio"),
+        dcc.RadioItems(id="level", options=level_options, value="tambon", inline=True, className="radio"),
         label("zones", tag=html.Label),
         dcc.Checklist(
             id="zones", className="zones",
-            options=[{"label": f"{int(z.zone)}", "value": int(z.zone)} for z in zones.itertuples()],
+            options=zone_options,
             value=[], inline=True,
         ),
         html.Small(label("zones_assumed"), className="assumption") if zones["assumed"].any() else None,
         label("year", tag=html.Label, htmlFor="year"),
-        dcc.Dropdown(id="year", clearable=False),
+        dcc.Dropdown(id="year", options=year_options, value="latest", clearable=False),
         label("mpi_cutoff", tag=html.Label),
         dcc.Slider(id="mpi-cutoff", min=0.2, max=1.0, step=0.2, value=0.2,
                    marks={v / 10: f"{v / 10:g}" for v in range(2, 11, 2)}),
         label("classification", tag=html.Label, htmlFor="scheme"),
-        dcc.Dropdown(id="scheme", clearable=False, value="quantiles"),
+        dcc.Dropdown(id="scheme", options=scheme_options, clearable=False, value="quantiles"),
         label("classes", tag=html.Label),
         dcc.Slider(id="k", min=2, max=9, step=1, value=5, marks={i: str(i) for i in range(2, 10)}),
         label("breaks", tag=html.Label, htmlFor="breaks"),
@@ -92,7 +95,7 @@ def build_layout(atlas):
                     dash_table.DataTable(
                         id="ranking", sort_action="custom", sort_mode="single", sort_by=[],
                         page_size=15, style_as_list_view=True, cell_selectable=True,
-                        style_cell={"fontFamily": "inherit", "textAlign": "left", "padding": "4px 8px"},
+                        style_cell={"fontFamily": FONT_STACK, "textAlign": "left", "padding": "4px 8px"},
                         style_header={"fontWeight": "600"},
                     ),
                 ]),

@@ -94,7 +94,7 @@ def panel(profile: dict | None, lang: str, digits: bool) -> list:
             children.append(dash_table.DataTable(
                 data=shown.astype(str).to_dict("records"),
                 columns=[{"name": c, "id": c} for c in shown.columns],
-                style_table={"overflowX": "auto"}, style_cell={"fontFamily": "inherit", "fontSize": "12px"},
+                style_table={"overflowX": "auto"}, style_cell={"fontFamily": "Noto Sans Thai, Noto Sans, Loma, sans-serif", "fontSize": "12px"},
                 page_size=10,
             ))
 
@@ -111,6 +111,6 @@ def panel(profile: dict | None, lang: str, digits: bool) -> list:
         children.append(dash_table.DataTable(
             data=by_agency.round(3).astype(str).to_dict("records"),
             columns=[{"name": c, "id": c} for c in by_agency.columns],
-            style_cell={"fontFamily": "inherit", "fontSize": "12px"},
+            style_cell={"fontFamily": "Noto Sans Thai, Noto Sans, Loma, sans-serif", "fontSize": "12px"},
         ))
     return children

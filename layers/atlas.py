@@ -55,6 +55,14 @@ class Atlas:
     def geojson(self, level: str) -> dict:
         return self._cached(("geojson", level), lambda: maplayer.geojson(self.geometry(level)))
 
+    def feature(self, level: str, pcode: str | None) -> dict | None:
+        """The GeoJSON feature of one area of `level`, or None."""
+        if not pcode:
+            return None
+        index = self._cached(("feature-index", level),
+                             lambda: {f["id"]: f for f in self.geojson(level)["features"]})
+        return index.get(pcode)
+
     def years(self) -> list[int]:
         return self._cached(("years",), lambda: indicators.survey_years(self.store))
 

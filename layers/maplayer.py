@@ -165,7 +165,7 @@ def centre_and_zoom(bounds, width_px: int = 900, height_px: int = 650) -> tuple[
     span_x = max(lon1 - lon0, 1e-6) / 360
     span_y = max(mercator_y(lat1) - mercator_y(lat0), 1e-9) / (2 * np.pi)
     zoom = min(np.log2(width_px / 512 / span_x), np.log2(height_px / 512 / span_y))
-    return centre, float(round(zoom - 0.15, 2))
+    return centre, float(round(zoom - 0.35, 2))
 
 
 def ranking_rows(layer: MapLayer, table: pd.DataFrame, lang: str, sort_by: list | None = None) -> list[dict]:
