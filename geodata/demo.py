@@ -368,8 +368,7 @@ def _household_values(t: pd.DataFrame, d: _Draws, wealth: np.ndarray, funds_in: 
     capitals = CAPITAL_CENTRE + shift + CAPITAL_SPREAD * (load * wealth[:, None] + np.sqrt(1 - load**2) * d.capital_noise)
     capitals = np.round(np.clip(capitals, 1.0, 4.0), 2)
     load = DEPRIVATION_LOADING
-    base = wealth.copy()
-    latent = -(load * base[:, None]) + np.sqrt(1 - load**2) * d.deprivation_noise
+    latent = -(load * wealth[:, None]) + np.sqrt(1 - load**2) * d.deprivation_noise
     latent[:, 3] = -(load[3] * _standardise_like(log_income)) + np.sqrt(1 - load[3] ** 2) * d.deprivation_noise[:, 3]
     latent[:, 1] += 1.2 * d.railside  # railside homes on borrowed land fail living conditions
     latent[:, 4] += 0.6 * t["remoteness"].to_numpy()[d.tambon]
