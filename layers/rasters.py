@@ -26,7 +26,7 @@ import plotly.colors
 import rasterio
 import rasterio.shutil
 import shapely
-from rasterio.enums import Resampling
+from rasterio.enums import MaskFlags, Resampling
 from rasterio.features import geometry_mask
 from rasterio.transform import from_bounds, from_origin
 from rasterio.warp import reproject, transform_bounds
@@ -66,11 +66,16 @@ def zonal_stats(path: str | Path, zones: gpd.GeoDataFrame, band: int = 1, nodata
     """
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB), rasterio.open(path) as src:
         shapes = zones.to_crs(src.crs)
+        empty_values = _empty_values(src, band, nodata)
+        # A mask band is read only when the file has one; nodata values are cheaper to test in numpy.
+        flags = src.mask_flag_enums[band - 1]
+        mask_band = MaskFlags.per_dataset in flags or MaskFlags.alpha in flags
         # North-to-south order lets neighbouring tambons reuse blocks still in GDAL's cache.
         order = np.argsort(-shapes.geometry.bounds["maxy"].to_numpy(), kind="stable")
         rows = {}
         for position in order:
-            rows[position] = _zone_stats(src, band, nodata, shapes.geometry.iloc[position], categorical)
+            rows[position] = _zone_stats(src, band, empty_values, mask_band, shapes.geometry.iloc[position],
+                                         categorical)
     frame = pd.DataFrame([rows[i] for i in range(len(zones))])
     frame.insert(0, "pcode", zones["pcode"].astype(str).to_numpy())
     return frame
@@ -88,17 +93,25 @@ def _cell_window(src, bounds) -> Window | None:
     return Window(col0, row0, col1 - col0, row1 - row0)
 
 
-def _zone_stats(src, band: int, nodata: float | None, geometry, categorical: bool) -> dict:
+def _empty_values(src, band: int, nodata: float | None) -> list[float]:
+    """Values meaning 'no data': the one given (e.g. --nodata) and the file's own."""
+    declared = src.nodatavals[band - 1]
+    return [float(v) for v in {nodata, declared} if v is not None]
+
+
+def _zone_stats(src, band: int, empty_values: list[float], mask_band: bool, geometry, categorical: bool) -> dict:
     empty = {"mean": np.nan, "sum": np.nan, "min": np.nan, "max": np.nan, "count": 0, "cells": 0,
              "class_counts": {} if categorical else None}
     window = None if geometry is None or geometry.is_empty else _cell_window(src, geometry.bounds)
     if window is None:
         return empty
-    data = src.read(band, window=window, masked=True)
+    data = src.read(band, window=window)
     inside = geometry_mask([geometry], out_shape=data.shape, transform=src.window_transform(window),
                            invert=True, all_touched=False)
-    valid = inside & ~np.ma.getmaskarray(data) & ~nodata_mask(data.data, nodata)
-    values = data.data[valid]
+    valid = inside & ~nodata_mask(data, empty_values)
+    if mask_band:
+        valid &= src.read_masks(band, window=window) > 0
+    values = data[valid]
     cells = int(inside.sum())
     if values.size == 0:
         return empty | {"cells": cells}
@@ -111,13 +124,14 @@ def _zone_stats(src, band: int, nodata: float | None, geometry, categorical: boo
     return result
 
 
-def nodata_mask(values: np.ndarray, nodata: float | None) -> np.ndarray:
-    """True where a cell holds no data: the nodata value, or NaN in a float raster."""
+def nodata_mask(values: np.ndarray, nodata) -> np.ndarray:
+    """True where a cell holds no data: equal to a nodata value (one or a list), or NaN in a float raster."""
     empty = np.zeros(values.shape, dtype=bool)
     if np.issubdtype(values.dtype, np.floating):
         empty |= np.isnan(values)
-    if nodata is not None and not math.isnan(nodata):
-        empty |= values == nodata
+    for value in [] if nodata is None else np.atleast_1d(nodata):
+        if not math.isnan(value):
+            empty |= values == value
     return empty
 
 

@@ -282,6 +282,22 @@ def test_band_and_nodata_choices_are_used_by_the_statistics(store, tmp_path, out
     assert (stats.loc[covered, "mean"] == 5.0).all() and (~covered).sum() > 10
 
 
+def test_a_mask_band_stands_in_for_nodata(tmp_path, tambons, outline_utm):
+    transform, shape = utm_grid(outline_utm)
+    path = tmp_path / "masked.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=shape[1], height=shape[0], count=1, dtype="float32",
+                       crs="EPSG:32647", transform=transform) as dst:
+        dst.write(np.full(shape, 9.0, np.float32), 1)
+        keep = np.full(shape, 255, np.uint8)
+        keep[:, : shape[1] // 2] = 0  # the western half is masked out
+        dst.write_mask(keep)
+    assert reg.inspect_raster(path).nodata is None  # accepted without --nodata
+    stats = lr.zonal_stats(path, tambons)
+    covered = stats["count"] > 0
+    assert 50 < (~covered).sum() < 250 and (stats.loc[covered, "mean"] == 9.0).all()
+    assert (stats.loc[~covered, "cells"] > 0).all()
+
+
 # -- stored statistics recomputed only when the file changes ------------------------
 def test_statistics_are_recomputed_only_when_the_file_hash_changes(store, tmp_path, outline_utm):
     transform, shape = utm_grid(outline_utm)
