@@ -135,8 +135,8 @@ DEPRIVATION_SHARES = np.array([0.007, 0.008, 0.014, 0.012, 0.005])
 DEPRIVATION_LOADING = np.array([0.6, 0.6, 0.65, 0.85, 0.45])
 # Capital scores: centre, spread and loading on wealth; the poorest households land near
 # the published Chaloem Phra Kiat means (2.01, 2.87, 2.03, 2.54, 2.23).
-CAPITAL_CENTRE = np.array([2.50, 3.15, 2.50, 2.80, 2.60])
-CAPITAL_SPREAD = np.array([0.45, 0.38, 0.50, 0.40, 0.45])
+CAPITAL_CENTRE = np.array([2.58, 3.24, 2.65, 2.87, 2.62])
+CAPITAL_SPREAD = np.array([0.60, 0.50, 0.65, 0.50, 0.60])
 CAPITAL_LOADING = np.array([0.80, 0.60, 0.85, 0.50, 0.65])
 MEDIAN_INCOME = 15_000.0  # baht per household and month
 INCOME_SPREAD = 0.75  # sd of log income
