@@ -64,6 +64,25 @@ def median_ms(function, repeat: int) -> float:
     return statistics.median(times)
 
 
+def print_warm_connection(store, repeat: int) -> None:
+    """The same SQL on one DuckDB connection kept open: shows what the store's connection per call costs."""
+    path = getattr(store, "path", None)
+    if path is None:
+        return
+    import duckdb
+
+    print(f"the same SQL on one open DuckDB connection (store.query opens one per call), median of {repeat}:")
+    with duckdb.connect(str(path), read_only=True) as con:
+        for level in indicators.LEVELS:
+            sql, params = indicators._value_sql(level, None, None)
+            params |= indicators._thresholds_params(indicators.DEFAULT_MPI_CUTOFF, indicators.LEVEL_THRESHOLDS)
+            used = set(indicators._PARAMETER.findall(sql))
+            params = {name: value for name, value in params.items() if name in used}
+            con.execute(sql, params).fetchall()
+            ms = median_ms(lambda: con.execute(sql, params).fetchall(), repeat)
+            print(f"  {level:9s} latest year {ms:8.1f} ms")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--households", type=int, default=900_000)
@@ -91,6 +110,10 @@ def main(argv=None) -> int:
             print(f"  tambon    year {years[-1]}    {ms:8.1f} ms")
         ms = median_ms(lambda: indicators.compute(store, "tambon", zones=[1, 2]), args.repeat)
         print(f"  tambon    zones 1,2      {ms:8.1f} ms")
+        indicators.compute_cached(store, "tambon")
+        ms = median_ms(lambda: indicators.compute_cached(store, "tambon", zones=[3]), args.repeat)
+        print(f"  compute_cached(tambon, zone 3) after a first call: {ms:.2f} ms")
+        print_warm_connection(store, args.repeat)
         mpi = indicators.compute(store, "tambon")["mpi"].to_numpy()
         print("classify() of the 289 tambon MPI values, first call (later calls are cached):")
         for scheme in ["quantiles", "natural_breaks", "equal_interval"]:
