@@ -2,7 +2,7 @@
 
 
 def register(app, atlas) -> None:
-    from . import content, map, selection, state
+    from . import content, downloads, map, selection, state
 
-    for module in (state, map, content, selection):
+    for module in (state, map, content, selection, downloads):
         module.register(app, atlas)

@@ -1,4 +1,7 @@
-"""`python -m dashboard [--db PATH] [--host 127.0.0.1] [--port 8050]` serves the atlas."""
+"""`python -m dashboard [--db PATH] [--host 127.0.0.1] [--port 8050]` serves the atlas.
+
+`python -m dashboard export ...` writes maps to files instead (dashboard/cli_export.py).
+"""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +13,9 @@ from geodata import config
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m dashboard", description="Serve the Korat Development Atlas.")
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard", description="Serve the Korat Development Atlas.",
+        epilog="`python -m dashboard export --help` shows how to export maps to files.")
     parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
@@ -19,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["export"]:
+        from .cli_export import main as export_main
+
+        return export_main(argv[1:])
     args = build_parser().parse_args(argv)
     db = args.db or config.default_db()
     if "://" not in db and not Path(db).exists():

@@ -20,6 +20,7 @@ import html
 import io
 import json
 import tempfile
+import textwrap
 import threading
 import weakref
 from dataclasses import dataclass
@@ -182,14 +183,21 @@ def map_figure(atlas, view: View) -> dict:
 
 @dataclass(frozen=True)
 class Frame:
-    """Where things go on a page of `width`×`height` pixels (paper coordinates, no margins)."""
+    """Where things go on a page of `width`×`height` pixels (paper coordinates, no margins).
+
+    `text` enlarges lettering and the bands that hold it, e.g. for a map shown small on a slide.
+    """
     width: int = WIDTH
     height: int = HEIGHT
     header: bool = True
+    text: float = 1.0
 
     @property
-    def unit(self) -> float:  # text and spacing grow with the page height
-        return self.height / HEIGHT
+    def unit(self) -> float:  # lettering and spacing grow with the page height
+        return self.height / HEIGHT * self.text
+
+    def y(self, pixels_from_bottom: float) -> float:
+        return pixels_from_bottom * self.unit / self.height
 
     @property
     def map_x(self) -> tuple[float, float]:
@@ -197,12 +205,19 @@ class Frame:
 
     @property
     def map_y(self) -> tuple[float, float]:
-        top = 1 - (135 if self.header else 70) * self.unit / self.height
-        return (78 * self.unit / self.height, top)
+        return (self.y(FOOTER_PX), 1 - self.y(HEADER_PX if self.header else 70))
 
     def map_pixels(self) -> tuple[int, int]:
         (x0, x1), (y0, y1) = self.map_x, self.map_y
         return int(self.width * (x1 - x0)), int(self.height * (y1 - y0))
+
+    def wrap(self, text: str, size: float, share: float = 0.96) -> str:
+        """Break a line that would run off the page (plotly does not wrap annotations)."""
+        characters = max(int(self.width * share / (0.52 * size)), 20)
+        return "<br>".join(html.escape(line) for line in textwrap.wrap(text, characters)) or html.escape(text)
+
+
+HEADER_PX, FOOTER_PX = 135, 105
 
 
 def _annotation(text, x, y, size, xanchor="left", yanchor="top", colour=TEXT_COLOUR, **extra) -> dict:
@@ -212,28 +227,30 @@ def _annotation(text, x, y, size, xanchor="left", yanchor="top", colour=TEXT_COL
 
 
 def decorate(figure: dict, atlas, view: View, frame: Frame) -> dict:
-    """Title, subtitle, legend, source and licence, date, and the synthetic-data mark."""
+    """Title, subtitle, legend, data source, boundary licence, date, and the synthetic-data mark."""
     u = frame.unit
     layout = figure["layout"]
     layout.update(margin={"l": 0, "r": 0, "t": 0, "b": 0}, paper_bgcolor="#ffffff",
                   font={"family": FONT_FAMILY, "color": TEXT_COLOUR, "size": round(16 * u)})
     layout.pop("height", None)
-    pad_x = 28 * u / frame.width
+    left, right, small = 28 * u / frame.width, 1 - 28 * u / frame.width, round(15 * u)
     notes = []
     if frame.header:
-        notes.append(_annotation(f"<b>{html.escape(title_text(atlas, view))}</b>", pad_x, 1 - 22 * u / frame.height, round(40 * u)))
-        notes.append(_annotation(html.escape(subtitle_text(atlas, view)), pad_x, 1 - 80 * u / frame.height,
-                                 round(24 * u), colour=MUTED_COLOUR))
-    notes.append(_annotation(html.escape(source_text(atlas, view)), pad_x, 44 * u / frame.height, round(15 * u),
+        notes.append(_annotation(f"<b>{html.escape(title_text(atlas, view))}</b>", left, 1 - frame.y(22), round(40 * u)))
+        notes.append(_annotation(html.escape(subtitle_text(atlas, view)), left, 1 - frame.y(80), round(24 * u),
+                                 colour=MUTED_COLOUR))
+    indicator = registry.get(view.indicator)
+    footer = [f"{t('export_data_source', view.lang)}: {indicator.source}", t("export_boundaries", view.lang)]
+    notes.append(_annotation("<br>".join(frame.wrap(line, small) for line in footer), left, frame.y(38), small,
                              yanchor="bottom", colour=MUTED_COLOUR))
-    notes.append(_annotation(html.escape(made_text(view)), pad_x, 14 * u / frame.height, round(15 * u),
-                             yanchor="bottom", colour=MUTED_COLOUR))
+    notes.append(_annotation(html.escape(made_text(view)), left, frame.y(12), small, yanchor="bottom",
+                             colour=MUTED_COLOUR))
     if is_synthetic(atlas):
-        notes.append(_annotation(f"<b>{synthetic_mark()}</b>", 1 - pad_x, 1 - 22 * u / frame.height, round(26 * u),
+        notes.append(_annotation(f"<b>{synthetic_mark()}</b>", right, 1 - frame.y(22), round(26 * u),
                                  xanchor="right", colour="#ffffff", bgcolor=SYNTHETIC_COLOUR,
                                  bordercolor=SYNTHETIC_COLOUR, borderpad=round(8 * u)))
-        notes.append(_annotation(html.escape(t("synthetic_banner", view.lang)), 1 - pad_x, 14 * u / frame.height,
-                                 round(15 * u), xanchor="right", yanchor="bottom", colour=SYNTHETIC_COLOUR))
+        notes.append(_annotation(html.escape(t("synthetic_banner", view.lang)), right, frame.y(12), small,
+                                 xanchor="right", yanchor="bottom", colour=SYNTHETIC_COLOUR))
     layout["annotations"] = notes
     _place_legend(figure, view, frame)
     return figure
@@ -254,7 +271,6 @@ def _place_legend(figure: dict, view: View, frame: Frame) -> None:
             lenmode="pixels", len=min(560 * u, 0.8 * (y1 - y0) * frame.height), thickness=round(30 * u),
             bgcolor="rgba(255,255,255,0)", outlinewidth=0,
         )
-
 
 
 def fit_bounds(bounds, width_px: int, height_px: int, pad: float = 0.05) -> tuple[float, float, float, float]:
@@ -303,6 +319,25 @@ def _clockwise_level(atlas, level: str) -> dict:
     return cache[level]
 
 
+def split_faded(trace: dict) -> list[dict]:
+    """One trace as two: areas outside the focus (faded), then those inside.
+
+    plotly's geo map takes one opacity per trace, not per area as the live map does.
+    """
+    opacity = trace.get("marker", {}).get("opacity")
+    if not isinstance(opacity, list):
+        return [trace]
+    faded = np.asarray(opacity) < 1
+    parts = []
+    for mask, alpha in ((faded, figures.FADED_OPACITY), (~faded, 1.0)):
+        part = {key: ([v for v, keep in zip(value, mask) if keep] if key in ("locations", "z", "customdata", "text")
+                      else value) for key, value in trace.items()}
+        part["marker"] = {**trace["marker"], "opacity": alpha}
+        part["showscale"] = bool(trace.get("showscale")) and alpha == 1.0
+        parts.append(part)
+    return parts
+
+
 def static_figure(atlas, view: View, frame: Frame = Frame()) -> dict:
     """The figure behind PNG, SVG, PDF and slide images: the map's traces on an SVG geo map."""
     figure = map_figure(atlas, view)
@@ -314,12 +349,15 @@ def static_figure(atlas, view: View, frame: Frame = Frame()) -> dict:
             trace["geojson"] = clockwise(trace["geojson"])
         trace["type"] = "choropleth"
         trace.pop("below", None)
+    figure["data"] = [part for trace in figure["data"] for part in split_faded(trace)]
     lon0, lat0, lon1, lat1 = fit_bounds(atlas.focus_bounds(view), *frame.map_pixels())
     layout = figure["layout"]
     layout.pop("map", None)
     layout.pop("uirevision", None)
     layout["geo"] = {
-        "projection": {"type": "mercator"}, "visible": False, "showframe": False, "bgcolor": "rgba(0,0,0,0)",
+        "projection": {"type": "mercator"}, "visible": False, "bgcolor": "rgba(0,0,0,0)",
+        # A frame, because district outlines cut at the map's edge would draw parts of one anyway.
+        "showframe": True, "framecolor": "#bbbbbb", "framewidth": 1,
         "lonaxis": {"range": [lon0, lon1]}, "lataxis": {"range": [lat0, lat1]},
         "domain": {"x": list(frame.map_x), "y": list(frame.map_y)},
     }
@@ -423,7 +461,7 @@ def to_html(atlas, view: View) -> bytes:
 
 
 # -- slide deck ----------------------------------------------------------------------------
-SLIDE_FRAME = Frame(width=1500, height=1080, header=False)
+SLIDE_FRAME = Frame(width=1500, height=1080, header=False, text=1.4)
 
 
 def batch_views(view: View, per_zone: bool = False, indicators=(), zones=()) -> list[View]:
@@ -535,6 +573,7 @@ def _title_slide(deck, atlas, views):
 
 
 def _map_slide(deck, atlas, view: View, image: bytes):
+    from pptx.enum.text import PP_ALIGN
     from pptx.util import Inches, Pt
 
     slide = deck.slides.add_slide(deck.slide_layouts[5])  # title only
@@ -542,6 +581,7 @@ def _map_slide(deck, atlas, view: View, image: bytes):
     title.left, title.top, title.width, title.height = Inches(0.4), Inches(0.2), Inches(8.6), Inches(0.8)
     title.text = title_text(atlas, view)
     title.text_frame.paragraphs[0].font.size = Pt(26)
+    title.text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
     _text_box(slide, Inches(0.4), Inches(0.95), Inches(12.5), Inches(0.4), subtitle_text(atlas, view), 14,
               colour=MUTED_COLOUR)
     height = Inches(5.9)
@@ -680,6 +720,10 @@ def export(atlas, view: View, fmt: str, *, scale: float = 1, views: list[View] |
     if fmt == "folium":
         return to_folium(atlas, view)
     raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def download_menu_options(lang: str) -> list[dict]:
+    return [{"label": t(f"download_{choice}", lang), "value": choice} for choice in DOWNLOAD_CHOICES]
 
 
 def download(atlas, view: View, choice: str) -> tuple[bytes, str]:

@@ -78,6 +78,13 @@ def build_layout(atlas):
                 dcc.Checklist(id="digits", value=[], inline=True,
                               options=[{"label": label("thai_digits"), "value": "thai"}]),
                 dcc.Link(label("about"), id="about-link", href="/about"),
+                html.Div(className="download-menu", style={"display": "flex", "gap": "6px", "alignItems": "center"}, children=[
+                    dcc.Dropdown(id="download-format", value="png", clearable=False, searchable=False,
+                                 options=download_menu_options("th"),
+                                 style={"width": "230px", "color": "#222"}),
+                    html.Button(label("download"), id="download-button", className="download-button"),
+                    dcc.Download(id="download"),
+                ]),
             ]),
         ]),
         html.Div(id="synthetic-banner", className="banner", role="status",
