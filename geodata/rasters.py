@@ -500,7 +500,7 @@ def _cli_add(store, args) -> int:
     where = f"copied into {record.path}" if record.copied else f"referenced at {record.path} (not copied)"
     print(f"raster {record.raster_id}: {record.width} x {record.height} cells, band {record.band}, "
           f"{record.crs}, nodata {record.nodata}; {where}")
-    stats = layer.tambon_stats(store, record.raster_id)
+    stats = layer.tambon_stats(store, record.raster_id, progress=True)
     covered = int((stats["count"] > 0).sum())
     print(f"zonal statistics: {covered} of {len(stats)} tambons have valid cells (rule: cell centre inside)")
     return 0
@@ -530,7 +530,7 @@ def _cli_demo(store, args) -> int:
     from layers import rasters as layer
 
     record = layer.register_demo_raster(store)
-    stats = layer.tambon_stats(store, record.raster_id)
+    stats = layer.tambon_stats(store, record.raster_id, progress=True)
     print(f"demo raster {record.raster_id} (derived from the real boundaries) written to {record.path}: "
           f"{record.width} x {record.height} cells; tambon mean distance "
           f"{stats['mean'].min():.1f} to {stats['mean'].max():.1f} km")

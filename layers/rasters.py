@@ -14,6 +14,7 @@ import base64
 import json
 import math
 import struct
+import sys
 import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,6 +32,7 @@ from rasterio.features import geometry_mask
 from rasterio.transform import from_bounds, from_origin
 from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
+from tqdm import tqdm
 
 from geodata import boundaries, config
 from geodata import rasters as registry_store
@@ -54,7 +56,7 @@ DEMO_TITLE_EN = "Distance to nearest district centre (derived)"
 
 # -- zonal statistics ------------------------------------------------------------
 def zonal_stats(path: str | Path, zones: gpd.GeoDataFrame, band: int = 1, nodata: float | None = None,
-                categorical: bool = False) -> pd.DataFrame:
+                categorical: bool = False, progress: bool = False) -> pd.DataFrame:
     """Statistics of one raster band for each polygon of `zones` (columns pcode, geometry).
 
     Returns one row per polygon: pcode, mean, sum, min, max, count (valid cells),
@@ -73,7 +75,7 @@ def zonal_stats(path: str | Path, zones: gpd.GeoDataFrame, band: int = 1, nodata
         # North-to-south order lets neighbouring tambons reuse blocks still in GDAL's cache.
         order = np.argsort(-shapes.geometry.bounds["maxy"].to_numpy(), kind="stable")
         rows = {}
-        for position in order:
+        for position in tqdm(order, desc="zonal statistics", unit="area", disable=not progress, file=sys.stderr):
             rows[position] = _zone_stats(src, band, empty_values, mask_band, shapes.geometry.iloc[position],
                                          categorical)
     frame = pd.DataFrame([rows[i] for i in range(len(zones))])
@@ -150,7 +152,7 @@ def _province(store) -> str:
     return store.meta("province") or config.DEFAULT_PROVINCE
 
 
-def tambon_stats(store, raster_id: str, force: bool = False) -> pd.DataFrame:
+def tambon_stats(store, raster_id: str, force: bool = False, progress: bool = False) -> pd.DataFrame:
     """Per-tambon statistics of a registered raster, computed only when the file (its sha256) changed.
 
     Columns: pcode, mean, sum, min, max, count, cells, class_counts (dict or None), computed_at.
@@ -163,7 +165,7 @@ def tambon_stats(store, raster_id: str, force: bool = False) -> pd.DataFrame:
         tambons = store.query("SELECT pcode FROM tambons")["pcode"]
         polygons = _tambon_polygons(_province(store))
         polygons = polygons[polygons["pcode"].isin(tambons)].reset_index(drop=True)
-        stats = zonal_stats(record.path, polygons, record.band, record.nodata, record.categorical)
+        stats = zonal_stats(record.path, polygons, record.band, record.nodata, record.categorical, progress)
         registry_store.save_stats(store, raster_id, digest, METHOD, stats)
         stored = registry_store.load_stats(store, raster_id)
     return _stats_frame(stored)
