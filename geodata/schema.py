@@ -118,11 +118,13 @@ def columns(table: str) -> list[str]:
     return list(TABLES[table])
 
 
+def create_statement(table: str) -> str:
+    spec = TABLES[table]
+    parts = [f"{name} {sqltype}" for name, sqltype in spec.items()]
+    if table in TABLE_CONSTRAINTS:
+        parts.append(TABLE_CONSTRAINTS[table])
+    return f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)})"
+
+
 def create_statements() -> list[str]:
-    statements = []
-    for table, spec in TABLES.items():
-        parts = [f"{name} {sqltype}" for name, sqltype in spec.items()]
-        if table in TABLE_CONSTRAINTS:
-            parts.append(TABLE_CONSTRAINTS[table])
-        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)})")
-    return statements
+    return [create_statement(table) for table in TABLES]
