@@ -10,6 +10,7 @@ from dash import dash_table, dcc, html
 from layers.atlas import MAP_LEVELS
 
 from . import figures, options
+from .exports import download_menu_options
 from .state import View
 from .i18n import t
 
