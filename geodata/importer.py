@@ -308,7 +308,8 @@ class ImportResult:
         if not self.ok:
             return (f"{self.kind}: refused / ไม่นำเข้า — {self.error_count:,} problem(s) in {self.file}, "
                     f"nothing written, {took}")
-        head = f"{self.kind}: {self.rows_accepted:,} rows accepted, {self.tambons_matched:,} tambons matched, {took}"
+        matched = f", {self.tambons_matched:,} tambons matched" if self.kind != "referrals" else ""
+        head = f"{self.kind}: {self.rows_accepted:,} rows accepted{matched}, {took}"
         if self.dry_run:
             return f"{head} — dry run, nothing written"
         verb = "appended to" if self.mode == "append" else "replaced the table in"
@@ -377,7 +378,7 @@ def _check(store, spec: Kind, frame: pd.DataFrame, header: list[str], mode: str,
     bar.update(1)
     if len(problems):
         return None, 0
-    rows = _rows_for_store(spec, parsed, pcodes)
+    rows = _rows_for_store(spec, frame.index, parsed, pcodes)
     return rows, int(pcodes.nunique())
 
 
@@ -658,8 +659,8 @@ def _check_store(store, spec: Kind, parsed: dict[str, pd.Series], keys: pd.Serie
             result.warnings.append(f"{orphans:,} referral(s) in the store point to households not in this file")
 
 
-def _rows_for_store(spec: Kind, parsed: dict[str, pd.Series], pcodes: pd.Series) -> pd.DataFrame:
-    rows = pd.DataFrame(index=pcodes.index)
+def _rows_for_store(spec: Kind, index: pd.Index, parsed: dict[str, pd.Series], pcodes: pd.Series) -> pd.DataFrame:
+    rows = pd.DataFrame(index=index)
     for name, sqltype in schema.TABLES[spec.table].items():
         if name == "tambon_pcode":
             rows[name] = pcodes.astype("str")

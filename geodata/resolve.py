@@ -297,7 +297,8 @@ class TambonResolver:
         tambons, _, codes, results = self._match_pairs(tambons, districts)
         per_pair = {name: np.array([getattr(r, name) for r in results], dtype=object)
                     for name in ("pcode", "status", "message", "reason", "fault")}
-        return pd.DataFrame({name: values[codes] for name, values in per_pair.items()}, index=tambons.index)
+        return pd.DataFrame({name: pd.Series(values[codes], index=tambons.index, dtype=object)
+                             for name, values in per_pair.items()})
 
     def report(self, tambons: pd.Series, districts: pd.Series | None = None) -> pd.DataFrame:
         """Per-row detail for `python -m geodata match`: the matched tambon's names, status, suggestions."""
