@@ -1,0 +1,69 @@
+"""Shared helpers for real-browser tests: a demo store, a served app, headless Chromium."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_demo_store(path: Path, households: int = 40_000) -> Path:
+    from geodata.demo import build_demo
+    from geodata.store import open_store
+
+    build_demo(open_store(path), households=households, seed=7, progress=False)
+    return path
+
+
+class ServedApp:
+    """`python -m dashboard` in a subprocess, as a user starts it."""
+
+    def __init__(self, db: Path, extra_env: dict | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, **(extra_env or {})}
+        self.log = tempfile.NamedTemporaryFile(prefix="dashboard-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dashboard", "--db", str(db), "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dashboard exited: {Path(self.log.name).read_text()}")
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"dashboard did not start: {Path(self.log.name).read_text()}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def launch_chromium(playwright, **context_options):
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Chromium is missing: `make test` installs Debian's chromium package")
+    return playwright.chromium.launch_persistent_context(
+        tempfile.mkdtemp(prefix="chromium-"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+        headless=True, viewport={"width": 1600, "height": 1000}, **context_options,
+    )

@@ -1,0 +1,176 @@
+"""The dashboard in a real headless Chromium, as an official uses it."""
+import pytest
+from playwright.sync_api import sync_playwright
+
+from geodata import boundaries
+from tests.browser import ServedApp, build_demo_store, launch_chromium
+
+pytestmark = pytest.mark.browser
+
+MAP_READY = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+  return sub && sub.map.loaded() && gd._fullData[0].z.some(z => z >= 0);
+}"""
+
+# Distinct polygons painted by the visible level's fill layer (plotly stores each feature's centre in `ct`).
+PAINTED = """() => {
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const trace = gd._fullData.find(d => d.visible === true && ['tambon', 'district', 'zone'].includes(d.name));
+  const map = gd._fullLayout.map._subplot.map;
+  const fills = map.queryRenderedFeatures().filter(f => f.layer.id === `plotly-trace-layer-${trace.uid}-fill`);
+  return {level: trace.name, shapes: new Set(fills.map(f => JSON.stringify(f.properties.ct))).size,
+          colours: [...new Set(fills.map(f => f.properties.fc))].sort(),
+          fills: [...new Set(fills.map(f => JSON.stringify(f.properties.ct) + f.properties.fc))].sort()};
+}"""
+
+VIEWPORT = """() => { const l = document.querySelector('#map .js-plotly-plot')._fullLayout.map;
+  return {zoom: l._subplot.map.getZoom(), lon: l._subplot.map.getCenter().lng, lat: l._subplot.map.getCenter().lat}; }"""
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    db = build_demo_store(tmp_path_factory.mktemp("browser") / "atlas.duckdb")
+    served = ServedApp(db)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_context():
+    with sync_playwright() as playwright:
+        context = launch_chromium(playwright)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def tab(browser_context, artifacts_dir, request):
+    page = browser_context.new_page()
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    page.screenshot(path=str(artifacts_dir / f"{request.node.name}.png"), full_page=True)
+    page.close()
+    assert errors == [], f"browser console errors: {errors}"
+
+
+def open_map(page, url):
+    page.goto(url)
+    page.wait_for_function(MAP_READY, timeout=60_000)
+    page.wait_for_timeout(500)
+
+
+def test_map_paints_all_289_tambons_with_thai_labels(app, tab):
+    page = tab
+    open_map(page, app.url)
+    painted = page.evaluate(PAINTED)
+    assert painted["level"] == "tambon" and painted["shapes"] == 289
+    assert len(painted["colours"]) >= 4, "a classed choropleth, not one flat colour"
+    assert page.inner_text("h1") == "แผนที่การพัฒนาชุมชนนครราชสีมา"
+    assert "ข้อมูลสังเคราะห์" in page.inner_text("#synthetic-banner")
+
+
+def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
+    page = tab
+    open_map(page, app.url)
+    box = page.locator("#map").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -300)
+        page.wait_for_timeout(300)
+    page.wait_for_timeout(800)
+    zoomed = page.evaluate(VIEWPORT)
+    before = page.evaluate(PAINTED)["fills"]
+    choose(page, "#indicator", "capital_human")
+    page.wait_for_function("() => location.search.includes('indicator=capital_human')", timeout=30_000)
+    page.wait_for_timeout(1500)
+    after = page.evaluate(PAINTED)
+    changed = len(set(after["fills"]) - set(before))
+    assert changed > 20, "areas changed colour with the indicator"
+    assert page.evaluate(VIEWPORT) == pytest.approx(zoomed, abs=1e-6), "the user's zoom is kept"
+    assert zoomed["zoom"] > 7.5
+
+
+def test_choosing_a_zone_zooms_to_it_and_filters_the_table(app, tab):
+    page = tab
+    open_map(page, app.url)
+    province = page.evaluate(VIEWPORT)
+    page.locator("#zones input[value='5']").check()
+    page.wait_for_function("() => location.search.includes('zones=5')", timeout=30_000)
+    page.wait_for_timeout(2000)
+    zoomed = page.evaluate(VIEWPORT)
+    assert zoomed["zoom"] > province["zoom"] + 0.5
+    districts = boundaries.load("district").set_index("pcode")
+    phimai = districts.loc["TH3015"].geometry.centroid
+    assert abs(zoomed["lon"] - phimai.x) < 0.5 and abs(zoomed["lat"] - phimai.y) < 0.5
+    opacity = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullData[0].marker.opacity")
+    assert isinstance(opacity, list) and 0 < opacity.count(1) < 289, "areas outside the zone fade"
+    total = page.inner_text("#ranking .previous-next-container") if page.locator("#ranking .previous-next-container").count() else ""
+    rows = page.locator("#ranking tbody tr").count() - 1
+    assert rows == min(opacity.count(1), 15), total
+
+
+def choose(page, dropdown, value):
+    page.click(dropdown)
+    page.locator(f".dash-dropdown-option:has(input[value='{value}'])").click()
+
+
+def click_area(page, pcode):
+    tambons = boundaries.load("tambon").set_index("pcode")
+    point = tambons.loc[pcode].geometry.representative_point()
+    xy = page.evaluate(
+        f"""() => {{ const m = document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map;
+            const p = m.project([{point.x}, {point.y}]); const r = m.getContainer().getBoundingClientRect();
+            return [r.left + p.x, r.top + p.y]; }}"""
+    )
+    page.mouse.click(*xy)
+
+
+def test_clicking_nai_mueang_of_phimai_opens_its_panel(app, tab):
+    page = tab
+    open_map(page, app.url + "/?zones=5")
+    page.wait_for_timeout(1500)
+    click_area(page, "TH301501")
+    page.wait_for_function("() => location.search.includes('area=TH301501')", timeout=30_000)
+    page.wait_for_selector("#panel-title")
+    assert page.inner_text("#panel-title") == "ในเมือง"
+    assert "พิมาย" in page.inner_text("#panel-subtitle")
+    assert page.get_attribute("#panel-title", "data-pcode") == "TH301501"
+    crumbs = page.inner_text("#breadcrumb")
+    assert "พิมาย" in crumbs and "ในเมือง" in crumbs
+    highlighted = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullData[4].locations")
+    assert highlighted == ["TH301501"]
+
+
+def test_a_permalink_restores_the_view(app, tab):
+    page = tab
+    open_map(page, app.url + "/?indicator=councils&level=district&zones=3,4&area=TH3013&lang=en")
+    page.wait_for_selector("#panel-title")
+    assert page.inner_text("#panel-title") == "Prathai"
+    painted = page.evaluate(PAINTED)
+    assert painted["level"] == "district"
+    assert page.locator("#zones input[value='3']").is_checked() and page.locator("#zones input[value='4']").is_checked()
+    assert "Community" in page.inner_text("#indicator")
+    assert page.evaluate(VIEWPORT)["zoom"] > 8
+
+
+def test_language_switch_changes_labels(app, tab):
+    page = tab
+    open_map(page, app.url)
+    assert page.inner_text("h1") == "แผนที่การพัฒนาชุมชนนครราชสีมา"
+    page.get_by_label("English").check()
+    page.wait_for_function("() => document.querySelector('h1').innerText === 'Korat Development Atlas'", timeout=30_000)
+    assert "SYNTHETIC" in page.inner_text("#synthetic-banner")
+    assert "Ranking of areas" in page.inner_text("#ranking-section")
+    assert "lang=en" in page.url
+
+
+def test_about_page_names_sources_and_licences(app, tab):
+    page = tab
+    page.goto(app.url + "/about?lang=en")
+    page.wait_for_selector("#definitions")
+    text = page.inner_text("#about-page")
+    assert "OCHA COD-AB" in text and "MIT" in text and "CC BY-IGO" in text
+    assert "Targeted poor" in text or "targeted poor" in text
