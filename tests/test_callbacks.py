@@ -1,0 +1,84 @@
+"""Callbacks called through Dash's HTTP endpoint with realistic inputs."""
+import json
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.state import View, to_query
+from tests.browser import build_demo_store
+from tests.dash_client import call
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    return create_app(str(build_demo_store(tmp_path_factory.mktemp("callbacks") / "atlas.duckdb", 20_000)))
+
+
+@pytest.fixture
+def client(app):
+    return app.server.test_client()
+
+
+def view_data(**changes):
+    return View().with_(**changes).to_dict()
+
+
+def test_permalink_sets_the_view_and_every_control(app, client):
+    response = call(client, app, "view.data", {"url.search": "?indicator=councils&level=district&zones=2,5&lang=en&year=2567"})
+    outputs = response.get_json()["response"]
+    view = outputs["view"]["data"]
+    assert (view["indicator"], view["level"], view["zones"], view["lang"], view["year"]) == ("councils", "district", [2, 5], "en", 2024)
+    assert outputs["zones"]["value"] == [2, 5] and outputs["level"]["value"] == "district"
+
+
+def test_changing_a_control_rewrites_the_url(app, client):
+    values = {"indicator.value": "fund_members", "level.value": "tambon", "zones.value": [3], "year.value": "latest",
+              "mpi-cutoff.value": 0.2, "scheme.value": "natural_breaks", "k.value": 4, "breaks.value": "",
+              "lang.value": "th", "digits.value": [], "url.search": ""}
+    search = call(client, app, "url.search", values, changed=["indicator.value"]).get_json()["response"]["url"]["search"]
+    assert "indicator=fund_members" in search and "zones=3" in search and "scheme=natural_breaks" in search
+
+
+def test_indicator_change_sends_values_not_geometry(app, client):
+    response = call(client, app, "map.figure", {"view.data": view_data(indicator="councils"), "map-focus.data": "tambon||"})
+    body = response.get_data()
+    assert len(body) < 10_000, f"patch of {len(body)} bytes"
+    patch = json.dumps(response.get_json())
+    assert "Nai Mueang" not in patch, "names were sent with the base figure, not again"
+    operations = response.get_json()["response"]["map"]["figure"]["operations"]
+    z = next(op for op in operations if op["location"] == ["data", 0, "z"])["params"]["value"]
+    assert len(z) == 289 and len(set(z)) >= 3, "classes by council count"
+
+
+def test_zone_change_recentres_the_map(app, client):
+    response = call(client, app, "map.figure", {"view.data": view_data(zones=[3]), "map-focus.data": "tambon||"})
+    operations = response.get_json()["response"]["map"]["figure"]["operations"]
+    locations = [op["location"] for op in operations]
+    assert ["layout", "map", "zoom"] in locations and ["layout", "uirevision"] in locations
+    assert response.get_json()["response"]["map-focus"]["data"] == "tambon|3|"
+
+
+def test_map_click_selects_the_area_in_the_url(app, client):
+    values = {"map.clickData": {"points": [{"location": "TH301501", "curveNumber": 0}]}, "url.search": "?zones=5"}
+    response = call(client, app, "url.search", values, changed=["map.clickData"])
+    assert response.get_json()["response"]["url"]["search"] == "?zones=5&area=TH301501"
+
+
+def test_panel_shows_the_clicked_tambon_and_its_district(app, client):
+    response = call(client, app, "panel.children", {"view.data": view_data(area="TH301501")})
+    text = json.dumps(response.get_json(), ensure_ascii=False)
+    assert "ในเมือง" in text and "พิมาย" in text and "ทุนมนุษย์" in text
+
+
+def test_ranking_lists_every_area_in_focus_with_thai_collation(app, client):
+    values = {"view.data": view_data(level="district"), "ranking.sort_by": [{"column_id": "name", "direction": "asc"}]}
+    rows = call(client, app, "ranking.data", values).get_json()["response"]["ranking"]["data"]
+    assert len(rows) == 32
+    names = [r["name"] for r in rows]
+    assert names.index("ครบุรี") < names.index("เฉลิมพระเกียรติ") < names.index("โชคชัย")
+
+
+def test_no_household_level_field_reaches_the_browser(app, client):
+    for area in ("TH301501", "TH3015", "5"):
+        body = call(client, app, "panel.children", {"view.data": view_data(area=area)}).get_data(as_text=True)
+        assert "HH0" not in body and "household_id" not in body and "income_month" not in body
