@@ -251,8 +251,9 @@ def normalise_frame(frame: pd.DataFrame, kinds: list[str]) -> pd.DataFrame:
 def _normalise_column(column: pd.Series, kind: str) -> pd.Series:
     missing = column.isna()
     if kind == "int":
-        numbers = pd.to_numeric(column).astype("float64")
-        return numbers if missing.any() else numbers.astype("int64")
+        # Straight to int64 when complete: a detour through float64 rounds values above 2**53.
+        numbers = pd.to_numeric(column)
+        return numbers.astype("float64") if missing.any() else numbers.astype("int64")
     if kind == "float":
         return pd.to_numeric(column).astype("float64")
     if kind == "bool":
@@ -273,13 +274,12 @@ def _normalise_column(column: pd.Series, kind: str) -> pd.Series:
 def frame_digest(frame: pd.DataFrame) -> str:
     """A digest of a frame's rows that ignores their order.
 
-    Each row is hashed from its values rendered as text (the frame is already
-    normalised, so both backends render alike); the sorted row hashes are then
-    hashed. No ORDER BY is needed, so the text collations of different
+    The frame must come from `normalise_frame`, which gives equal content equal
+    dtypes on every backend. Each row is hashed, and the sorted row hashes are
+    hashed again: no ORDER BY is needed, so the text collations of different
     databases cannot make equal tables differ.
     """
-    text = frame.astype(object).where(frame.notna(), None).astype(str)
-    row_hashes = np.sort(pd.util.hash_pandas_object(text, index=False).to_numpy())
+    row_hashes = np.sort(pd.util.hash_pandas_object(frame, index=False).to_numpy())
     header = "\x1f".join(map(str, frame.columns)).encode()
     return hashlib.sha256(header + b"\x1e" + row_hashes.tobytes()).hexdigest()
 

@@ -56,3 +56,9 @@ def test_replace_swaps_rows_and_synthetic_flag_follows_the_data(store):
     store.write([TableWrite("councils", _councils(["z"]), mode="replace")])
     assert store.synthetic_tables() == []
     assert store.query("SELECT council_id FROM councils")["council_id"].tolist() == ["z"]
+
+
+def test_large_integers_come_back_exactly(store):
+    assert store.scalar("SELECT 1 WHERE $x = 1", {"x": 1}) == 1
+    value = 1_764_099_812_123_705_859  # a nanosecond timestamp, above 2**53
+    assert int(store.query("SELECT CAST($v AS BIGINT) AS v", {"v": value})["v"].iloc[0]) == value
