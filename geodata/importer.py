@@ -324,6 +324,16 @@ def import_file(store, kind: str, path: str | Path, mode: str = "append", dry_ru
     `store` may be None (no store yet): the file is then checked against an
     empty store of the default province and never written.
     """
+    result, rows = check_file(store, kind, path, mode, progress)
+    result.dry_run = dry_run or store is None
+    if result.ok and not result.dry_run:
+        write_checked(store, result, rows, path, imported_by)
+    return result
+
+
+def check_file(store, kind: str, path: str | Path, mode: str = "append",
+               progress: bool = False) -> tuple[ImportResult, pd.DataFrame | None]:
+    """Every check of an import, nothing written: (result, rows ready for the store or None)."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if mode not in ("append", "replace"):
@@ -331,35 +341,54 @@ def import_file(store, kind: str, path: str | Path, mode: str = "append", dry_ru
     started = time.perf_counter()
     spec = KINDS[kind]
     path = Path(path)
-    result = ImportResult(kind, spec.table, path.name, mode, dry_run or store is None,
-                          location=getattr(store, "location", ""))
+    result = ImportResult(kind, spec.table, path.name, mode, dry_run=True, location=getattr(store, "location", ""))
     problems = Problems(path.name)
     try:
         frame, header = read_table(path)
     except ReadError as error:
         problems.add_file(str(error).removeprefix(f"{path.name}: "))
-        return _finish(result, problems, "read", started)
+        return _finish(result, problems, "read", started), None
     result.rows_read = len(frame)
     with _ProgressBar(kind, len(frame), progress) as bar:
         rows, matched = _check(store, spec, frame, header, mode, problems, result, bar)
-        if len(problems):
-            return _finish(result, problems, result.refused_because or "validation", started)
-        result.rows_accepted = len(rows)
-        result.tambons_matched = matched
-        if not result.dry_run:
-            _write(store, spec, rows, path, mode, imported_by, problems, result)
-        bar.update(1)
-    return _finish(result, problems, "store", started)
+    if len(problems):
+        return _finish(result, problems, result.refused_because or "validation", started), None
+    result.rows_accepted = len(rows)
+    result.tambons_matched = matched
+    return _finish(result, problems, "", started), rows
+
+
+def write_checked(store, result: ImportResult, rows: pd.DataFrame, path: str | Path, imported_by: str = "cli") -> None:
+    """Write rows that `check_file` accepted: one store.write call, one transaction."""
+    from .store import ImportRecord, TableWrite
+
+    started = time.perf_counter() - result.seconds
+    path = Path(path)
+    record = ImportRecord(kind=result.kind, file_name=path.name, file_sha256=file_sha256(path),
+                          imported_by=imported_by)
+    try:
+        store.write([TableWrite(result.table, rows, mode=result.mode)], record)
+    except Exception as error:  # the transaction was rolled back: report it, nothing changed
+        problems = Problems(path.name)
+        problems.add_file(f"the store refused the write and nothing was changed: {error}")
+        _finish(result, problems, "store", started)
+        return
+    result.written = True
+    result.dry_run = False
+    result.location = store.location
+    result.seconds = time.perf_counter() - started
 
 
 def _check(store, spec: Kind, frame: pd.DataFrame, header: list[str], mode: str, problems: Problems,
            result: ImportResult, bar) -> tuple[pd.DataFrame | None, int]:
     """All checks of one file; returns (rows ready for the store, tambons matched)."""
     columns = _map_columns(spec, header, problems, result)
-    _refuse_personal_data(spec, frame, header, columns, problems)
+    personal = Problems(problems.file_name)
+    _refuse_personal_data(spec, frame, header, columns, personal)
     bar.update(1)
-    if len(problems):
+    if len(personal):
         # Stop here: later messages would echo the personal data back into logs.
+        problems.parts = personal.parts
         result.refused_because = "personal-data"
         return None, 0
     cells = {name: _blank_dashes(frame[header_name]) for name, header_name in columns.items()}
@@ -677,19 +706,6 @@ def _empty_dtype(sqltype: str) -> str:
             "DOUBLE": "Float64"}.get(kind, "object")
 
 
-def _write(store, spec: Kind, rows: pd.DataFrame, path: Path, mode: str, imported_by: str,
-           problems: Problems, result: ImportResult) -> None:
-    from .store import ImportRecord, TableWrite
-
-    record = ImportRecord(kind=spec.name, file_name=path.name, file_sha256=file_sha256(path), imported_by=imported_by)
-    try:
-        store.write([TableWrite(spec.table, rows, mode=mode)], record)
-    except Exception as error:  # the transaction was rolled back: report, change nothing
-        problems.add_file(f"the store refused the write and nothing was changed: {error}")
-        return
-    result.written = True
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -715,7 +731,7 @@ class _ProgressBar:
     def __init__(self, kind: str, rows: int, enabled: bool):
         from tqdm import tqdm
 
-        steps = len(KINDS[kind].columns) + 4
+        steps = len(KINDS[kind].columns) + 3
         self.bar = tqdm(total=steps, desc=f"{kind} ({rows:,} rows)", unit="step", file=sys.stderr,
                         disable=not enabled or rows < PROGRESS_MIN_ROWS, leave=False)
 
@@ -734,11 +750,10 @@ def run_cli(args) -> int:
     location = args.db or config.default_db()
     is_file_store = "://" not in location
     if is_file_store and not Path(location).exists():
-        # Check before creating a store, so a refused file leaves no new file behind.
-        result = import_file(None, args.kind, args.file, mode=args.mode, dry_run=True, progress=True)
+        # Check against an empty store first, so a refused file leaves no new store file behind.
+        result, rows = check_file(None, args.kind, args.file, mode=args.mode, progress=True)
         if result.ok and not args.dry_run:
-            result = import_file(open_store(location), args.kind, args.file, mode=args.mode,
-                                 imported_by=args.by, progress=True)
+            write_checked(open_store(location), result, rows, args.file, imported_by=args.by)
     else:
         result = import_file(open_store(location), args.kind, args.file, mode=args.mode,
                              dry_run=args.dry_run, imported_by=args.by, progress=True)

@@ -249,7 +249,7 @@ def test_missing_required_column_is_named_with_its_accepted_headers(store, tmp_p
 
 
 def test_two_columns_for_one_field_are_refused(store, tmp_path):
-    path = write(tmp_path / "c.csv", "council_id,name,ตำบล,รหัสตำบล\nC1,x,ในเมือง,TH300101\n")
+    path = write(tmp_path / "c.csv", "council_id,name,ตำบล,รหัสตำบล\nC1,x,โพธิ์กลาง,TH300102\n")
     assert "columns 'ตำบล' and 'รหัสตำบล' both give tambon" in only_error(import_file(store, "councils", path))
 
 
@@ -363,6 +363,17 @@ def test_thirteen_digit_values_refuse_any_kind_without_echoing_them(store, tmp_p
     assert "column contact" in error and "13-digit Thai national ID" in error and "row 3" in error
     assert value not in error
     assert store.row_counts()["councils"] == 0
+
+
+def test_personal_data_refusal_comes_alone_and_other_refusals_are_not_called_personal(store, tmp_path):
+    path = write(tmp_path / "h.csv", "household_id,tambon,ชื่อ-สกุล\nH1,ในเมือง,นาย ก\n")
+    result = import_file(store, "households", path)
+    assert result.refused_because == "personal-data"
+    assert result.error_count == 1 and "ชื่อ-สกุล" in result.errors[0]
+    missing = import_file(store, "households", write(tmp_path / "m.csv", "household_id,tambon\nH1,ในเมือง\n"))
+    assert missing.refused_because == "validation"
+    assert any("required column survey_year is missing" in e for e in missing.errors)
+    assert any("ambiguous" in e for e in missing.errors)  # rows are still checked
 
 
 def test_thirteen_digit_household_keys_are_refused(store, tmp_path):
