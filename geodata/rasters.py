@@ -14,8 +14,7 @@ import json
 import os
 import re
 import shutil
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,51 +26,10 @@ from rasterio.errors import RasterioError
 from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 
-from . import boundaries, config
+from . import boundaries, config, schema
+from .schema import RASTER_TABLES
+from .store import TableWrite
 
-# Raster tables. TO MERGE into geodata/schema.py (TABLES |= RASTER_TABLES and
-# TABLE_CONSTRAINTS |= RASTER_CONSTRAINTS); until then _ensure_tables() makes them.
-RASTER_TABLES: dict[str, dict[str, str]] = {
-    "rasters": {
-        "raster_id": "VARCHAR PRIMARY KEY",
-        "title_th": "VARCHAR",
-        "title_en": "VARCHAR",
-        "unit_th": "VARCHAR",
-        "unit_en": "VARCHAR",
-        "source": "VARCHAR",
-        "kind": "VARCHAR",  # continuous | count | population | categorical
-        "higher_is_better": "BOOLEAN",
-        "derived": "BOOLEAN",
-        "path": "VARCHAR",
-        "copied": "BOOLEAN",
-        "band": "INTEGER",
-        "nodata": "DOUBLE PRECISION",
-        "crs": "VARCHAR",
-        "width": "BIGINT",
-        "height": "BIGINT",
-        "file_sha256": "VARCHAR",
-        "file_size": "BIGINT",
-        # Text: nanosecond stamps exceed 2**53, so a float on the way through would round them.
-        "file_mtime_ns": "VARCHAR",
-        "added_at": "TIMESTAMP",
-    },
-    # One row per raster and tambon: statistics over the valid cells whose centres lie inside.
-    "raster_stats": {
-        "raster_id": "VARCHAR",
-        "tambon_pcode": "VARCHAR",
-        "file_sha256": "VARCHAR",
-        "method": "VARCHAR",
-        "value_mean": "DOUBLE PRECISION",
-        "value_sum": "DOUBLE PRECISION",
-        "value_min": "DOUBLE PRECISION",
-        "value_max": "DOUBLE PRECISION",
-        "cell_count": "BIGINT",  # valid cells (not nodata)
-        "cells": "BIGINT",  # all cells of the raster whose centres are inside the tambon
-        "class_counts": "VARCHAR",  # categorical rasters: JSON {class: cells}
-        "computed_at": "TIMESTAMP",
-    },
-}
-RASTER_CONSTRAINTS = {"raster_stats": "PRIMARY KEY (raster_id, tambon_pcode)"}
 
 KINDS = ("continuous", "count", "population", "categorical")
 RASTER_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -273,41 +231,11 @@ def _check_readable(src, path: Path, band: int) -> None:
 
 
 # -- tables --------------------------------------------------------------------
-@contextmanager
-def _writing(store):
-    """One write transaction on the store.
-
-    TO MOVE: uses the DuckDB store's own connection (with its lock waiting)
-    because store.write() only accepts tables in geodata/schema.py and only
-    appends or replaces whole tables; raster rows are replaced per raster.
-    """
-    with store._connect(read_only=False) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-
-
-def _ensure_tables(store) -> None:
-    """Create the raster tables if the store lacks them.
-
-    TO MOVE into geodata/schema.py: once RASTER_TABLES are part of schema.TABLES,
-    every new store has them and this becomes unnecessary.
-    """
-    present = set(store.query(
-        "SELECT table_name FROM information_schema.tables WHERE table_name IN ('rasters', 'raster_stats')"
-    )["table_name"])
-    if present >= set(RASTER_TABLES):
-        return
-    with _writing(store) as con:
-        for table, spec in RASTER_TABLES.items():
-            parts = [f"{name} {sqltype}" for name, sqltype in spec.items()]
-            if table in RASTER_CONSTRAINTS:
-                parts.append(RASTER_CONSTRAINTS[table])
-            con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)})")
+def _replace_rows(table: str, raster_id: str, rows: pd.DataFrame | None = None) -> TableWrite:
+    """A write that swaps one raster's rows of `table` for `rows` (none: just delete)."""
+    if rows is None:
+        rows = pd.DataFrame(columns=schema.columns(table))
+    return TableWrite(table, rows, mode="append", delete_where={"raster_id": raster_id})
 
 
 def _now() -> datetime:
@@ -337,13 +265,11 @@ def _missing(value) -> bool:
 
 # -- registry ------------------------------------------------------------------
 def list_rasters(store) -> list[RasterRecord]:
-    _ensure_tables(store)
     frame = store.query("SELECT * FROM rasters ORDER BY raster_id")
     return [_record(row) for row in frame.to_dict("records")]
 
 
 def get_raster(store, raster_id: str) -> RasterRecord:
-    _ensure_tables(store)
     frame = store.query("SELECT * FROM rasters WHERE raster_id = $id", {"id": raster_id})
     if frame.empty:
         known = ", ".join(r.raster_id for r in list_rasters(store)) or "none"
@@ -368,7 +294,6 @@ def add_raster(store, path: str | os.PathLike, raster_id: str, title_th: str, ti
         raise RasterError(f"raster kind {kind!r}: expected one of {', '.join(KINDS)}")
     if not (title_th and title_en and unit_en):
         raise RasterError("a raster needs a Thai title, an English title and a unit")
-    _ensure_tables(store)
     existing = store.scalar("SELECT count(*) FROM rasters WHERE raster_id = $id", {"id": raster_id})
     if existing and not replace:
         raise RasterError(f"a raster {raster_id!r} is already registered; remove it first or add --replace")
@@ -384,13 +309,7 @@ def add_raster(store, path: str | os.PathLike, raster_id: str, title_th: str, ti
         "height": facts.height, "file_sha256": file_sha256(target), "file_size": info.st_size,
         "file_mtime_ns": str(info.st_mtime_ns), "added_at": _now(),
     }
-    with _writing(store) as con:
-        con.execute("DELETE FROM raster_stats WHERE raster_id = ?", [raster_id])
-        con.execute("DELETE FROM rasters WHERE raster_id = ?", [raster_id])
-        con.execute(
-            f"INSERT INTO rasters VALUES ({', '.join('?' * len(row))})",
-            [row[name] for name in RASTER_TABLES["rasters"]],
-        )
+    store.write([_replace_rows("raster_stats", raster_id), _replace_rows("rasters", raster_id, pd.DataFrame([row]))])
     return get_raster(store, raster_id)
 
 
@@ -415,9 +334,7 @@ def _copy_into_data(source: Path, raster_id: str) -> Path:
 def remove_raster(store, raster_id: str) -> RasterRecord:
     """Forget a raster and its statistics; a copy in data/rasters/ is deleted, a referenced file is not."""
     record = get_raster(store, raster_id)
-    with _writing(store) as con:
-        con.execute("DELETE FROM raster_stats WHERE raster_id = ?", [raster_id])
-        con.execute("DELETE FROM rasters WHERE raster_id = ?", [raster_id])
+    store.write([_replace_rows("raster_stats", raster_id), _replace_rows("rasters", raster_id)])
     path = Path(record.path)
     if record.copied and path.resolve().is_relative_to(raster_dir().resolve()):
         for suffix in ("",) + SIDECARS:
@@ -434,18 +351,15 @@ def current_sha256(store, record: RasterRecord) -> str:
     if (info.st_size, str(info.st_mtime_ns)) == (record.file_size, record.file_mtime_ns):
         return record.file_sha256
     digest = file_sha256(path)
-    with _writing(store) as con:
-        con.execute(
-            "UPDATE rasters SET file_sha256 = ?, file_size = ?, file_mtime_ns = ? WHERE raster_id = ?",
-            [digest, info.st_size, str(info.st_mtime_ns), record.raster_id],
-        )
+    row = {**asdict(record), "file_sha256": digest, "file_size": info.st_size,
+           "file_mtime_ns": str(info.st_mtime_ns)}
+    store.write([_replace_rows("rasters", record.raster_id, pd.DataFrame([row]))])
     return digest
 
 
 # -- statistics rows -------------------------------------------------------------
 def load_stats(store, raster_id: str) -> pd.DataFrame:
     """Stored per-tambon statistics of one raster (empty if none)."""
-    _ensure_tables(store)
     return store.query(
         "SELECT * FROM raster_stats WHERE raster_id = $id ORDER BY tambon_pcode", {"id": raster_id}
     )
@@ -470,11 +384,7 @@ def save_stats(store, raster_id: str, digest: str, method: str, stats: pd.DataFr
         "class_counts": [None if c is None else json.dumps(c, sort_keys=True) for c in stats["class_counts"]],
         "computed_at": _now(),
     })[list(RASTER_TABLES["raster_stats"])]
-    with _writing(store) as con:
-        con.execute("DELETE FROM raster_stats WHERE raster_id = ?", [raster_id])
-        con.register("raster_rows", rows)
-        con.execute("INSERT INTO raster_stats SELECT * FROM raster_rows")
-        con.unregister("raster_rows")
+    store.write([_replace_rows("raster_stats", raster_id, rows)])
 
 
 # -- command line ----------------------------------------------------------------

@@ -100,8 +100,52 @@ TABLES: dict[str, dict[str, str]] = {
     },
 }
 
+# Registered rasters and their per-tambon statistics (geodata/rasters.py, layers/rasters.py).
+RASTER_TABLES: dict[str, dict[str, str]] = {
+    "rasters": {
+        "raster_id": "VARCHAR PRIMARY KEY",
+        "title_th": "VARCHAR",
+        "title_en": "VARCHAR",
+        "unit_th": "VARCHAR",
+        "unit_en": "VARCHAR",
+        "source": "VARCHAR",
+        "kind": "VARCHAR",  # continuous | count | population | categorical
+        "higher_is_better": "BOOLEAN",
+        "derived": "BOOLEAN",
+        "path": "VARCHAR",
+        "copied": "BOOLEAN",
+        "band": "INTEGER",
+        "nodata": "DOUBLE PRECISION",
+        "crs": "VARCHAR",
+        "width": "BIGINT",
+        "height": "BIGINT",
+        "file_sha256": "VARCHAR",
+        "file_size": "BIGINT",
+        # Text: nanosecond stamps exceed 2**53, so a float on the way through would round them.
+        "file_mtime_ns": "VARCHAR",
+        "added_at": "TIMESTAMP",
+    },
+    # One row per raster and tambon: statistics over the valid cells whose centres lie inside.
+    "raster_stats": {
+        "raster_id": "VARCHAR",
+        "tambon_pcode": "VARCHAR",
+        "file_sha256": "VARCHAR",
+        "method": "VARCHAR",
+        "value_mean": "DOUBLE PRECISION",
+        "value_sum": "DOUBLE PRECISION",
+        "value_min": "DOUBLE PRECISION",
+        "value_max": "DOUBLE PRECISION",
+        "cell_count": "BIGINT",  # valid cells (not nodata)
+        "cells": "BIGINT",  # all cells of the raster whose centres are inside the tambon
+        "class_counts": "VARCHAR",  # categorical rasters: JSON {class: cells}
+        "computed_at": "TIMESTAMP",
+    },
+}
+RASTER_CONSTRAINTS = {"raster_stats": "PRIMARY KEY (raster_id, tambon_pcode)"}
+TABLES.update(RASTER_TABLES)
+
 # Composite keys are declared apart so the column map stays one type per column.
-TABLE_CONSTRAINTS = {"households": "PRIMARY KEY (household_id, survey_year)"}
+TABLE_CONSTRAINTS = {"households": "PRIMARY KEY (household_id, survey_year)", **RASTER_CONSTRAINTS}
 
 DATA_TABLES = ["councils", "welfare_funds", "housing_projects", "households", "referrals"]
 

@@ -33,6 +33,8 @@ class TableWrite:
     rows: pd.DataFrame
     mode: str = "append"  # or "replace"
     synthetic: bool = False
+    # Rows matching every column = value pair are deleted first (e.g. one raster's statistics).
+    delete_where: dict | None = None
 
 
 @dataclass
@@ -171,6 +173,13 @@ def apply_writes(writes: list[TableWrite], record: ImportRecord | None, execute,
             execute(schema.create_statement(item.table), {})
         elif item.mode != "append":
             raise StoreError(f"unknown write mode {item.mode!r}")
+        if item.delete_where:
+            unknown = set(item.delete_where) - set(schema.columns(item.table))
+            if unknown:
+                raise StoreError(f"{item.table}: unknown column(s) {', '.join(sorted(unknown))}")
+            condition = " AND ".join(f"{column} = $where_{column}" for column in item.delete_where)
+            execute(f"DELETE FROM {item.table} WHERE {condition}",
+                    {f"where_{column}": value for column, value in item.delete_where.items()})
         insert(item.table, item.rows)
         _mark_dataset(execute, item)
         if record is not None:
