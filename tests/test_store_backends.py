@@ -244,6 +244,27 @@ def test_checksums_agree_across_backends_for_the_same_content(both_stores):
     assert duck.table_checksum("households") != postgres.table_checksum("households")
 
 
+def test_texts_that_look_like_nulls_or_flags_stay_texts(any_store):
+    names = ["NULL", "NA", "nan", "", "t", "f", " spaced ", "\\N", "a,b", 'say "hi"', "ไทย"]
+    frame = councils([f"k{i:02d}" for i in range(len(names))]).assign(name=names)
+    frame.loc[len(frame)] = ["k99", None, "TH300101", np.nan, 1]
+    any_store.write([TableWrite("councils", frame)])
+    stored = any_store.query("SELECT name, registered_year FROM councils ORDER BY council_id")
+    assert stored["name"].tolist()[:-1] == names and pd.isna(stored["name"].iloc[-1])
+    assert stored["registered_year"].iloc[:-1].eq(2010).all() and np.isnan(stored["registered_year"].iloc[-1])
+
+
+def test_postgres_queries_beyond_plain_columns(pg_store_url):
+    store = open_store(pg_store_url)
+    # Types outside the plain scalars (arrays, geometry) come through the ordinary cursor.
+    frame = store.query("SELECT ARRAY[1, 2] AS pair, geometry FROM boundaries WHERE pcode = $p", {"p": "TH30"})
+    assert frame["pair"].iloc[0] == [1, 2] and isinstance(frame["geometry"].iloc[0], str)
+    assert store.query("SELECT 1 AS one;")["one"].tolist() == [1]
+    assert store.query("CREATE TEMP TABLE scratch (x INTEGER)").empty
+    with pytest.raises(Exception, match="no_such_table"):
+        store.query("SELECT * FROM no_such_table")
+
+
 # -- PostGIS -----------------------------------------------------------------------
 def test_boundaries_in_postgis(pg_store_url):
     store = open_store(pg_store_url)
