@@ -113,6 +113,13 @@ def fold_key(key: str) -> str:
     return re.sub(r"(.)\1+", r"\1", key)
 
 
+def _indexes(frame: pd.DataFrame, code: str, name_th: str, name_en: str, level: str):
+    """Exact and folded name key -> codes having that name (Thai and English names together)."""
+    keys = pd.concat([frame[name_th], frame[name_en]]).map(lambda n: name_key(n, level))
+    codes = pd.concat([frame[code], frame[code]])
+    return _index(keys, codes), _index(keys.map(fold_key), codes)
+
+
 def _index(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
     for key, value in zip(keys, values):
@@ -131,10 +138,12 @@ class TambonResolver:
         table = table.reset_index(drop=True)
         self.table = table.set_index("pcode", drop=False)
         self.districts = table.drop_duplicates("district_pcode").set_index("district_pcode", drop=False)
-        self._tambon_exact, self._tambon_folded = self._indexes(table, "pcode", "name", "tambon")
-        self._district_exact, self._district_folded = self._indexes(self.districts, "district_pcode", "district", "district")
+        self._tambon_exact, self._tambon_folded = _indexes(table, "pcode", "name_th", "name_en", "tambon")
+        self._district_exact, self._district_folded = _indexes(
+            self.districts, "district_pcode", "district_th", "district_en", "district")
         for pcode, name_th in zip(self.districts["district_pcode"], self.districts["district_th"]):
-            # The capital district is always number 01 (เมืองนครราชสีมา is TH3001).
+            # The capital district is always number 01 (เมืองนครราชสีมา is TH3001); one per province,
+            # so the alias is only meaningful for a single-province resolver.
             if name_th.startswith(MUEANG_TH) and pcode.endswith("01"):
                 self._district_exact.setdefault(MUEANG_TH, [pcode])
                 self._district_exact.setdefault("mueang", [pcode])
@@ -153,16 +162,6 @@ class TambonResolver:
         from . import boundaries
 
         return cls(boundaries.tambon_table(province))
-
-    @staticmethod
-    def _indexes(frame: pd.DataFrame, code: str, prefix: str, level: str):
-        col_th = f"{prefix}_th" if prefix == "district" else "name_th"
-        col_en = f"{prefix}_en" if prefix == "district" else "name_en"
-        keys = pd.concat([frame[col_th], frame[col_en]]).map(lambda n: name_key(n, level))
-        codes = pd.concat([frame[code], frame[code]])
-        exact = _index(keys, codes)
-        folded = _index(keys.map(fold_key), codes)
-        return exact, folded
 
     # -- one pair ----------------------------------------------------------
     def match(self, tambon, district=None) -> Resolution:

@@ -117,6 +117,13 @@ def test_read_table_gives_strings_and_spreadsheet_row_numbers(tmp_path):
     assert list(frame["n"]) == ["1", "2.50"]
 
 
+def test_short_rows_are_padded_and_long_rows_refused(tmp_path):
+    frame, _ = read_table(write(tmp_path / "short.csv", "a,b,c\n1,2\n3,4,5\n"))
+    assert list(frame.loc[2]) == ["1", "2", ""]
+    with pytest.raises(ReadError, match="not a well-formed CSV"):
+        read_table(write(tmp_path / "long.csv", "a,b\n1,2\n3,4,5\n"))
+
+
 def test_semicolon_and_utf16_files_are_read(tmp_path):
     frame, _ = read_table(write(tmp_path / "semi.csv", "a;b\n1;ในเมือง\n"))
     assert frame.loc[2, "b"] == "ในเมือง"
