@@ -313,7 +313,12 @@ class ImportResult:
         if self.dry_run:
             return f"{head} — dry run, nothing written"
         verb = "appended to" if self.mode == "append" else "replaced the table in"
-        return f"{head} — {verb} {self.location}"
+        return f"{head} — {verb} {_without_password(self.location)}"
+
+
+def _without_password(location: str) -> str:
+    """A PostgreSQL URL may carry a password; it has no place in a summary line or log."""
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", location)
 
 
 # -- the import ----------------------------------------------------------------

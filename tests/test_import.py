@@ -448,6 +448,24 @@ def test_dry_run_checks_everything_and_changes_nothing(store, tmp_path):
     assert store.row_counts()["households"] == 0
 
 
+def test_both_backends_accept_good_files_and_refuse_bad_ones_unchanged(any_store, tmp_path):
+    import_examples(any_store, "councils", "funds", "housing", "households", "referrals")
+    before = snapshot(any_store)
+    again = import_file(any_store, "households", EXAMPLES / "households.csv")
+    assert again.error_count == 6 and all("is already in the store" in e for e in again.errors)
+    orphan = write(tmp_path / "r.csv", f"{REFERRAL_HEADER}\nR9,NOBODY,a,care,2024-01-01,,referred\n")
+    assert "not a household in the store" in only_error(import_file(any_store, "referrals", orphan))
+    assert snapshot(any_store) == before
+    replaced = import_file(any_store, "councils", DATA / "councils_cp874.csv", mode="replace")
+    assert replaced.ok and any_store.row_counts()["councils"] == 3
+
+
+def test_summary_hides_a_database_password():
+    result = importer.ImportResult("funds", "welfare_funds", "f.csv", "append", False,
+                                   location="postgresql://atlas:s3cret@db.example/atlas", rows_accepted=1)
+    assert "s3cret" not in result.summary() and "postgresql://atlas:***@db.example/atlas" in result.summary()
+
+
 def test_summary_line_of_a_good_import(store):
     result = import_file(store, "households", EXAMPLES / "households.csv")
     assert result.summary().startswith("households: 6 rows accepted, 5 tambons matched, ")
