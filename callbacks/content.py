@@ -15,11 +15,16 @@ def register(app, atlas):
 
     @app.callback(
         Output("indicator", "options"), Output("level", "options"), Output("scheme", "options"),
-        Output("year", "options"), Output("zones", "options"),
+        Output("year", "options"), Output("zones", "options"), Output("overlay", "options"),
         Input("view", "data"),
     )
     def translate_options(view_data):
         return options.control_options(atlas, View.from_dict(view_data).lang)
+
+    @app.callback(Output("map-legend-note", "children"), Input("view", "data"))
+    def show_overlay_legend(view_data):
+        view = View.from_dict(view_data)
+        return panel.overlay_legend(atlas.overlay(view.overlay), view.lang)
 
     @app.callback(Output("panel", "children"), Output("breadcrumb", "children"), Input("view", "data"))
     def show_panel(view_data):

@@ -6,9 +6,9 @@ from dashboard.state import View
 
 def register(app, atlas):
     @app.callback(
-        Output("map", "figure"), Output("map-focus", "data"),
-        Input("view", "data"), State("map-focus", "data"),
+        Output("map", "figure"), Output("map-state", "data"),
+        Input("view", "data"), State("map-state", "data"),
     )
-    def update_map(view_data, previous_focus):
-        updates, focus = map_updates(atlas, View.from_dict(view_data), previous_focus)
-        return apply_to_patch(Patch(), updates), focus
+    def update_map(view_data, previous):
+        updates, state = map_updates(atlas, View.from_dict(view_data), previous)
+        return apply_to_patch(Patch(), updates), state

@@ -3,26 +3,29 @@ from dash import Input, Output, State, no_update
 
 from dashboard.state import View, from_query, to_query
 
-CONTROLS = ["indicator", "level", "zones", "year", "mpi-cutoff", "scheme", "k", "breaks", "lang", "digits"]
+CONTROLS = ["indicator", "level", "zones", "year", "mpi-cutoff", "scheme", "k", "breaks", "lang", "digits",
+            "overlay", "overlay-opacity"]
 
 
 def controls_from_view(view: View) -> list:
     return [
         view.indicator, view.level, list(view.zones), "latest" if view.year is None else view.year,
         view.mpi_cutoff, view.scheme, view.k, ", ".join(f"{b:g}" for b in view.breaks), view.lang,
-        ["thai"] if view.thai_digits else [],
+        ["thai"] if view.thai_digits else [], view.overlay or "none", view.opacity,
     ]
 
 
 def view_from_controls(current: View, values: list) -> View:
     from dashboard.state import parse_numbers
 
-    indicator, level, zones, year, cutoff, scheme, k, breaks, lang, digits = values
+    indicator, level, zones, year, cutoff, scheme, k, breaks, lang, digits, overlay, opacity = values
     return current.with_(
         indicator=indicator or current.indicator, level=level or current.level,
         zones=tuple(sorted(int(z) for z in zones or ())), year=None if year in (None, "latest") else int(year),
         mpi_cutoff=float(cutoff or current.mpi_cutoff), scheme=scheme or current.scheme, k=int(k or current.k),
         breaks=parse_numbers(breaks), lang=lang or current.lang, thai_digits="thai" in (digits or []),
+        overlay=None if overlay in (None, "", "none") else overlay,
+        opacity=current.opacity if opacity is None else float(opacity),
     )
 
 

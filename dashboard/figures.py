@@ -22,6 +22,9 @@ HIGHLIGHT_TRACE = 4
 TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 FADED_OPACITY = 0.25
 MAP_HEIGHT = 640
+# The legend sits in its own strip left of the map, never over the province.
+MAP_DOMAIN_X = [0.2, 1.0]
+MAP_PIXELS = (720, MAP_HEIGHT)  # the map's share of a typical 900-pixel-wide graph
 
 
 @dataclass
@@ -80,9 +83,9 @@ def base_figure(levels: dict[str, LevelGeometry], outline: dict, bounds) -> go.F
             marker={"line": {"width": 4, "color": "#111111"}},
         )
     )
-    centre, zoom = centre_and_zoom(bounds)
+    centre, zoom = centre_and_zoom(bounds, *MAP_PIXELS)
     figure.update_layout(
-        map={"style": "white-bg", "center": centre, "zoom": zoom},
+        map={"style": "white-bg", "center": centre, "zoom": zoom, "domain": {"x": MAP_DOMAIN_X, "y": [0, 1]}},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
         height=MAP_HEIGHT,
         paper_bgcolor="#ffffff",
@@ -128,8 +131,7 @@ def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> l
         (trace + ("colorbar",), {
             "title": {"text": f"{label}<br><sub>{unit}</sub>" if unit else label, "side": "top"},
             "tickvals": tickvals, "ticktext": ticktext, "len": 0.6, "thickness": 14,
-            "x": 0.01, "xanchor": "left", "y": 0.02, "yanchor": "bottom",
-            "bgcolor": "rgba(255,255,255,0.85)",
+            "x": 0.0, "xanchor": "left", "y": 0.02, "yanchor": "bottom",
         }),
     ]
     features = [selected] if selected else []
@@ -143,7 +145,7 @@ def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> l
 
 def view_updates(bounds, revision: str) -> list[tuple[tuple, object]]:
     """Recentre the map; a new uirevision lets the new view win over the user's zoom."""
-    centre, zoom = centre_and_zoom(bounds)
+    centre, zoom = centre_and_zoom(bounds, *MAP_PIXELS)
     return [(("layout", "map", "center"), centre), (("layout", "map", "zoom"), zoom), (("layout", "uirevision"), revision)]
 
 
@@ -172,16 +174,29 @@ def focus_key(view) -> str:
     return f"{view.level}|{','.join(map(str, view.zones))}|{view.district or ''}"
 
 
-def map_updates(atlas, view, previous_focus: str | None):
-    """Updates for the live map, and the focus they leave it in.
+def overlay_key(view) -> str:
+    return f"{view.overlay}@{view.opacity:g}" if view.overlay else ""
+
+
+def overlay_updates(overlay, opacity: float) -> list[tuple[tuple, object]]:
+    layers = [overlay.layer(opacity)] if overlay is not None else []
+    return [(("layout", "map", "layers"), layers)]
+
+
+def map_updates(atlas, view, previous: dict | None):
+    """Updates for the live map, and the map state they leave it in.
 
     The map is recentred only when the focus (level, zones, drill-down district)
-    changes; otherwise `uirevision` stays and the user's zoom is kept.
+    changes, so `uirevision` keeps the user's zoom otherwise; the raster image
+    is sent only when the overlay or its opacity changes.
     """
+    previous = previous or {}
     layer = atlas.layer(view)
     updates = layer_updates(layer, view.lang, selected=atlas.feature(view.level, view.area))
-    key = focus_key(view)
-    if key != previous_focus:
-        revision = key if (view.zones or view.district) else "province"
+    state = {"focus": focus_key(view), "overlay": overlay_key(view)}
+    if state["focus"] != previous.get("focus"):
+        revision = state["focus"] if (view.zones or view.district) else "province"
         updates += view_updates(atlas.focus_bounds(view), revision)
-    return updates, key
+    if state["overlay"] != previous.get("overlay", ""):
+        updates += overlay_updates(atlas.overlay(view.overlay), view.opacity)
+    return updates, state

@@ -81,6 +81,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "headcount": ("สัดส่วนคนจน (H)", "Headcount (H)"),
     "intensity": ("ความรุนแรง (A)", "Intensity (A)"),
     "mpi": ("ดัชนี MPI (H×A)", "MPI (H×A)"),
+    "overlay": ("ชั้นข้อมูลแรสเตอร์ซ้อนทับ", "Raster overlay"),
+    "overlay_none": ("ไม่แสดง", "None"),
+    "overlay_opacity": ("ความทึบของชั้นซ้อนทับ", "Overlay opacity"),
     # Exports and the Download menu (dashboard/exports.py).
     "download_format": ("รูปแบบไฟล์", "File format"),
     "download_png": ("ภาพ PNG 1920×1080", "PNG image 1920×1080"),

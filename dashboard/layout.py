@@ -39,7 +39,8 @@ def base_map_figure(atlas):
 def controls(atlas):
     zones = atlas.zones()
     # Options are present from the start so that values restored from a permalink are valid at once.
-    indicator_options, level_options, scheme_options, year_options, zone_options = options.control_options(atlas, "th")
+    indicator_options, level_options, scheme_options, year_options, zone_options, overlay_options = (
+        options.control_options(atlas, "th"))
     return html.Div(className="controls", children=[
         label("indicator", tag=html.Label, htmlFor="indicator"),
         dcc.Dropdown(id="indicator", options=indicator_options, value=View().indicator, clearable=False, searchable=True, optionHeight=44),
@@ -63,6 +64,10 @@ def controls(atlas):
         dcc.Slider(id="k", min=2, max=9, step=1, value=5, marks={i: str(i) for i in range(2, 10)}),
         label("breaks", tag=html.Label, htmlFor="breaks"),
         dcc.Input(id="breaks", type="text", debounce=True, placeholder="0.1, 0.2, 0.4", className="breaks"),
+        label("overlay", tag=html.Label, htmlFor="overlay"),
+        dcc.Dropdown(id="overlay", options=overlay_options, value="none", clearable=False),
+        label("overlay_opacity", tag=html.Label),
+        dcc.Slider(id="overlay-opacity", min=0, max=1, step=0.1, value=0.7, marks={0: "0", 0.5: "0.5", 1: "1"}),
     ])
 
 
@@ -70,7 +75,7 @@ def build_layout(atlas):
     return html.Div(id="page", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="view"),
-        dcc.Store(id="map-focus", data=figures.focus_key(View())),
+        dcc.Store(id="map-state", data={"focus": figures.focus_key(View()), "overlay": ""}),
         html.Header(id="header", className="header", children=[
             html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
             html.Div(className="header-tools", children=[

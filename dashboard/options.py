@@ -27,12 +27,15 @@ def control_options(atlas, lang: str):
     ]
     years = [{"label": t("year_latest", lang), "value": "latest"}]
     years += [{"label": f"{y} ({y + 543})" if lang == "th" else str(y), "value": y} for y in atlas.years()]
+    overlays = [{"label": t("overlay_none", lang), "value": "none"}]
+    overlays += [{"label": r.title(lang), "value": r.raster_id} for r in atlas.rasters()]
     return (
         indicator_options(lang),
         [{"label": t(f"level_{level}", lang), "value": level} for level in LEVELS],
         [{"label": t(f"scheme_{scheme}", lang), "value": scheme} for scheme in SCHEMES],
         years,
         zone_options,
+        overlays,
     )
 
 

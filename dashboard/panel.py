@@ -114,3 +114,24 @@ def panel(profile: dict | None, lang: str, digits: bool) -> list:
             style_cell={"fontFamily": "Noto Sans Thai, Noto Sans, Loma, sans-serif", "fontSize": "12px"},
         ))
     return children
+
+
+def overlay_legend(overlay, lang: str) -> list:
+    """Title, unit and colour ramp of the raster drawn over the map."""
+    if overlay is None:
+        return []
+    legend = overlay.legend
+    title = legend["title_th"] if lang == "th" else legend["title_en"]
+    unit = legend["unit_th"] if lang == "th" else legend["unit_en"]
+    children = [html.Strong(title), html.Span(f" ({unit})" if unit else "")]
+    if legend.get("derived"):
+        children.append(html.Span(" · " + ("ข้อมูลอนุพันธ์จากขอบเขตการปกครอง" if lang == "th"
+                                           else "derived from the boundaries"), className="muted"))
+    if legend.get("classes"):
+        swatches = [html.Span([html.I(className="swatch", style={"background": c["colour"]}), f" {c['value']} "])
+                    for c in legend["classes"]]
+    else:
+        gradient = f"linear-gradient(to right, {', '.join(legend['colours'])})"
+        swatches = [html.Span(f"{legend['min']:,.4g} "), html.Span(className="ramp", style={"background": gradient}),
+                    html.Span(f" {legend['max']:,.4g}")]
+    return [html.Div(children), html.Div(swatches, className="ramp-row")]

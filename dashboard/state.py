@@ -28,6 +28,8 @@ class View:
     mpi_cutoff: float = 0.2
     thai_digits: bool = False
     embed: bool = False
+    overlay: str | None = None  # a registered raster drawn over the map
+    opacity: float = 0.7
     extra: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
@@ -108,6 +110,8 @@ def from_query(search: str | None, known_indicators=None) -> View:
         mpi_cutoff=min(max(_float_or(_first(values, "k_mpi"), DEFAULT.mpi_cutoff), 0.01), 1.0),
         thai_digits=_first(values, "digits") == "thai",
         embed=_first(values, "embed") in ("1", "true", "yes"),
+        overlay=_first(values, "overlay") or None,
+        opacity=min(max(_float_or(_first(values, "opacity"), DEFAULT.opacity), 0.0), 1.0),
     )
 
 
@@ -127,10 +131,13 @@ def to_query(view: View) -> str:
         "k_mpi": f"{view.mpi_cutoff:g}",
         "digits": "thai" if view.thai_digits else "",
         "embed": "1" if view.embed else "",
+        "overlay": view.overlay or "",
+        "opacity": f"{view.opacity:g}" if view.overlay else "",
     }
     defaults = {
         "indicator": DEFAULT.indicator, "level": DEFAULT.level, "lang": DEFAULT.lang,
         "scheme": DEFAULT.scheme, "k": str(DEFAULT.k), "k_mpi": f"{DEFAULT.mpi_cutoff:g}",
+        "opacity": f"{DEFAULT.opacity:g}",
     }
     kept = {key: value for key, value in pairs.items() if value and value != defaults.get(key)}
     return "?" + urlencode(kept, safe=",") if kept else ""

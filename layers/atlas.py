@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from . import areas, indicators, maplayer, registry
+from . import areas, indicators, maplayer, rasters, registry
 
 MAP_LEVELS = ("tambon", "district", "zone")
 
@@ -30,6 +30,13 @@ class Atlas:
             if version != self._version:
                 self._cache.clear()
                 self._version = version
+                refresh_rasters = True
+            else:
+                refresh_rasters = False
+        if refresh_rasters:
+            # Registered rasters become indicators like any other.
+            rasters.register_raster_indicators(self.store)
+        with self._lock:
             if key in self._cache:
                 return self._cache[key]
         value = compute()
@@ -46,8 +53,33 @@ class Atlas:
 
     # -- data ----------------------------------------------------------------
     def table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
+        """Every indicator of every area of `level`, store and raster indicators alike."""
         key = ("table", level, year, round(mpi_cutoff, 4))
-        return self._cached(key, lambda: indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff))
+
+        def build():
+            table = indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff)
+            raster_values = self.raster_values(level)
+            if raster_values.shape[1] > 1:
+                # Zone keys come back as numbers; areas are keyed by text everywhere else.
+                raster_values = raster_values.assign(pcode=raster_values["pcode"].astype(str))
+                table = table.merge(raster_values, on="pcode", how="left")
+            return table
+
+        return self._cached(key, build)
+
+    def raster_values(self, level: str) -> pd.DataFrame:
+        return self._cached(("raster-values", level), lambda: rasters.raster_indicator_values(self.store, level))
+
+    def rasters(self) -> list:
+        from geodata.rasters import list_rasters
+
+        return self._cached(("rasters",), lambda: list_rasters(self.store))
+
+    def overlay(self, raster_id: str | None):
+        """The raster's map image, or None when it is not registered."""
+        if not raster_id or raster_id not in {r.raster_id for r in self.rasters()}:
+            return None
+        return self._cached(("overlay", raster_id), lambda: rasters.overlay_image(self.store, raster_id))
 
     def geometry(self, level: str):
         return self._cached(("geometry", level), lambda: areas.area_geometries(level, self.store))

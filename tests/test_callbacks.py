@@ -40,7 +40,7 @@ def test_changing_a_control_rewrites_the_url(app, client):
 
 
 def test_indicator_change_sends_values_not_geometry(app, client):
-    response = call(client, app, "map.figure", {"view.data": view_data(indicator="councils"), "map-focus.data": "tambon||"})
+    response = call(client, app, "map.figure", {"view.data": view_data(indicator="councils"), "map-state.data": {"focus": "tambon||", "overlay": ""}})
     body = response.get_data()
     assert len(body) < 10_000, f"patch of {len(body)} bytes"
     patch = json.dumps(response.get_json())
@@ -51,11 +51,11 @@ def test_indicator_change_sends_values_not_geometry(app, client):
 
 
 def test_zone_change_recentres_the_map(app, client):
-    response = call(client, app, "map.figure", {"view.data": view_data(zones=[3]), "map-focus.data": "tambon||"})
+    response = call(client, app, "map.figure", {"view.data": view_data(zones=[3]), "map-state.data": {"focus": "tambon||", "overlay": ""}})
     operations = response.get_json()["response"]["map"]["figure"]["operations"]
     locations = [op["location"] for op in operations]
     assert ["layout", "map", "zoom"] in locations and ["layout", "uirevision"] in locations
-    assert response.get_json()["response"]["map-focus"]["data"] == "tambon|3|"
+    assert response.get_json()["response"]["map-state"]["data"]["focus"] == "tambon|3|"
 
 
 def test_map_click_selects_the_area_in_the_url(app, client):

@@ -170,7 +170,9 @@ def test_language_switch_changes_labels(app, tab):
 def test_about_page_names_sources_and_licences(app, tab):
     page = tab
     page.goto(app.url + "/about?lang=en")
+    page.wait_for_function("() => (document.querySelector('#about-page h1') || {}).innerText === 'About the data'")
     page.wait_for_selector("#definitions")
+    assert not page.locator("#map-page").is_visible(), "the map page hides behind the about page"
     text = page.inner_text("#about-page")
     assert "OCHA COD-AB" in text and "MIT" in text and "CC BY-IGO" in text
     assert "Targeted poor" in text or "targeted poor" in text
