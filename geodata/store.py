@@ -1,8 +1,10 @@
 """The warehouse behind one small interface.
 
 `open_store(location)` returns a Store; layers and callbacks only call
-`query`, `write` and the helpers below, so another backend (PostgreSQL) can
-stand in without them knowing. SQL passed to `query` uses `$name` parameters.
+`query`, `write` and the helpers below, so the PostgreSQL/PostGIS backend
+(geodata/store_postgres.py) stands in without them knowing. SQL passed to
+`query` uses `$name` parameters; every backend returns frames shaped by
+`normalise_frame`.
 """
 from __future__ import annotations
 
@@ -294,7 +296,7 @@ def frame_digest(frame: pd.DataFrame) -> str:
 
 
 def open_store(location: str | Path | None = None, province: str = config.DEFAULT_PROVINCE):
-    """Open the store at a DuckDB path (default `data/atlas.duckdb` or `ATLAS_DB`)."""
+    """Open the store at a DuckDB path or a `postgresql://` URL (default `data/atlas.duckdb` or `ATLAS_DB`)."""
     location = str(location or config.default_db())
     if location.startswith(("postgresql://", "postgres://")):
         # Imported here so that DuckDB-only installs never need psycopg.

@@ -154,6 +154,17 @@ def test_unknown_mode_or_missing_column_changes_nothing(any_store):
     assert all_checksums(any_store) == before
 
 
+def test_delete_where_replaces_only_matching_rows(any_store):
+    any_store.write([TableWrite("councils", councils(["a", "b"])),
+                     TableWrite("councils", councils(["c"]).assign(tambon_pcode="TH300102"))])
+    renewed = councils(["a2"])
+    any_store.write([TableWrite("councils", renewed, delete_where={"tambon_pcode": "TH300101"})])
+    stored = any_store.query("SELECT council_id, tambon_pcode FROM councils ORDER BY council_id")
+    assert stored["council_id"].tolist() == ["a2", "c"]
+    with pytest.raises(Exception, match="no_column"):
+        any_store.write([TableWrite("councils", renewed, delete_where={"no_column": 1})])
+
+
 def test_synthetic_flag_follows_the_data(any_store):
     any_store.write([TableWrite("councils", councils(["a"]), synthetic=True)])
     assert any_store.synthetic_tables() == ["councils"]
