@@ -1,6 +1,7 @@
 """`python -m dashboard [--db PATH] [--host 127.0.0.1] [--port 8050]` serves the atlas.
 
 `python -m dashboard export ...` writes maps to files instead (dashboard/cli_export.py).
+`python -m dashboard serve ...` serves it with gunicorn and several workers (dashboard/serve.py).
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from geodata import config
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m dashboard", description="Serve the Korat Development Atlas.",
-        epilog="`python -m dashboard export --help` shows how to export maps to files.")
+        epilog="`python -m dashboard export --help` shows how to export maps to files; "
+               "`python -m dashboard serve --help` how to serve with several workers (production).")
     parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_export import main as export_main
 
         return export_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from .serve import main as serve_main
+
+        return serve_main(argv[1:])
     args = build_parser().parse_args(argv)
     db = args.db or config.default_db()
     if "://" not in db and not Path(db).exists():

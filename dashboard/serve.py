@@ -1,0 +1,114 @@
+"""`python -m dashboard serve`: the atlas behind gunicorn, as in production.
+
+    python -m dashboard serve [--db PATH] [--host 127.0.0.1] [--port 8050] [--workers N] [--timeout S]
+
+The same set-up as `gunicorn dashboard.wsgi:server` in the container: the app
+is built once in the parent (preload), so the atlas caches are warmed before
+the workers are forked and shared copy-on-write. Forking is safe because no
+store connection stays open: every store call opens and closes its own, and
+Chromium for exports starts lazily inside each worker.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+
+from geodata import config
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def default_workers() -> int:
+    # Callbacks are CPU-bound Python, so one process per core; threads cover the waits (exports, I/O).
+    return env_int("ATLAS_WORKERS", min(max(2, os.cpu_count() or 1), 8))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard serve",
+        description="Serve the atlas with gunicorn (several worker processes), as in production.")
+    parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
+    parser.add_argument("--host", default=os.environ.get("ATLAS_HOST", "127.0.0.1"),
+                        help="address to listen on (0.0.0.0 in a container)")
+    parser.add_argument("--port", type=int, default=env_int("ATLAS_PORT", 8050))
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="worker processes (default: $ATLAS_WORKERS or one per CPU core, 2 to 8)")
+    parser.add_argument("--threads", type=int, default=env_int("ATLAS_THREADS", 4),
+                        help="threads per worker (default: $ATLAS_THREADS or 4)")
+    parser.add_argument("--timeout", type=int, default=env_int("ATLAS_TIMEOUT", 120),
+                        help="seconds before a stuck worker is restarted (default 120: deck exports are slow)")
+    parser.add_argument("--access-log", default=os.environ.get("ATLAS_ACCESS_LOG"),
+                        help="file for the access log, '-' for standard output (default: none)")
+    return parser
+
+
+def ensure_store(db: str) -> None:
+    """Build the SYNTHETIC demo data set when the store file does not exist yet."""
+    if "://" in db or os.path.exists(db):
+        return
+    from geodata.demo import build_demo
+    from geodata.store import open_store
+
+    print(f"no store at {db}: building the SYNTHETIC demo data set first", file=sys.stderr)
+    build_demo(open_store(db))
+
+
+def share_secret_key() -> None:
+    """Give every worker the same session key, even when none was configured."""
+    if os.environ.get("ATLAS_SECRET_KEY", "").strip():
+        return
+    print("warning: ATLAS_SECRET_KEY is not set; a random key is used until this server stops "
+          "(logins end at restart). Set it in production.", file=sys.stderr)
+    os.environ["ATLAS_SECRET_KEY"] = secrets.token_hex(32)
+
+
+def gunicorn_options(args) -> dict:
+    return {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "timeout": args.timeout,
+        "graceful_timeout": 20,
+        "preload_app": True,
+        "accesslog": args.access_log,
+        # method, path, status, bytes, duration in ms: enough to see slow callbacks
+        "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "errorlog": "-",
+        "proc_name": "korat-atlas",
+        # gunicorn's control socket lives in $HOME and would clash between servers; nothing uses it.
+        "control_socket_disable": True,
+    }
+
+
+def run_gunicorn(options: dict) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    class AtlasApplication(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                if key in self.cfg.settings:  # settings differ a little between gunicorn versions
+                    self.cfg.set(key, value)
+
+        def load(self):
+            from .wsgi import server
+
+            return server
+
+    AtlasApplication(prog="python -m dashboard serve").run()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db = args.db or config.default_db()
+    ensure_store(db)
+    # dashboard.wsgi reads its configuration from the environment only.
+    os.environ["ATLAS_DB"] = db
+    share_secret_key()
+    run_gunicorn(gunicorn_options(args))
+    return 0

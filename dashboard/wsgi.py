@@ -1,0 +1,52 @@
+"""The WSGI entry point for production servers: `gunicorn dashboard.wsgi:server`.
+
+Configured only by environment variables, so a container, a systemd unit and
+`python -m dashboard serve` all set it up the same way:
+
+    ATLAS_DB               the store: a DuckDB file or a postgresql:// URL (default data/atlas.duckdb)
+    ATLAS_SECRET_KEY       signs session cookies; must be the same in every worker and survive
+                           restarts, so set it in production (random per process when unset)
+    ATLAS_FRAME_ANCESTORS  extra origins allowed to embed the app in an <iframe> (read by dashboard.app)
+
+Importing this module builds the app and warms the atlas caches; with
+gunicorn's `--preload` that happens once, before the workers are forked.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+
+import flask
+
+from geodata import config
+
+log = logging.getLogger(__name__)
+
+
+def secret_key() -> str:
+    """ATLAS_SECRET_KEY, or a random key (sessions then end when this process does)."""
+    configured = os.environ.get("ATLAS_SECRET_KEY", "").strip()
+    if configured:
+        return configured
+    log.warning("ATLAS_SECRET_KEY is not set: using a random key for this process only; "
+                "sessions are not shared between workers and end at restart")
+    return secrets.token_hex(32)
+
+
+def create_server(db: str | None = None) -> flask.Flask:
+    """The Flask server of a fully configured, warmed atlas app."""
+    from .app import create_app
+
+    location = db or config.default_db()
+    if "://" not in location and not os.path.exists(location):
+        # open_store would create an empty store, which serves blank maps; say why.
+        log.warning("no store at %s: a new empty store is created (`python -m dashboard serve` "
+                    "builds the demo data instead)", location)
+    server = create_app(location).server
+    if not server.secret_key:  # create_app may already have set one from its own configuration
+        server.secret_key = secret_key()
+    return server
+
+
+server = create_server()
