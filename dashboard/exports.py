@@ -174,7 +174,7 @@ def _fresh_copy(figure: dict) -> dict:
 def map_figure(atlas, view: View) -> dict:
     """The live map for `view` (MapLibre traces, the same updates as the screen), hidden traces left out."""
     figure = _fresh_copy(_base_dict(atlas))
-    updates, _ = figures.map_updates(atlas, view, previous_focus=None)
+    updates, _ = figures.map_updates(atlas, view, None)  # no previous map: centre on the focus
     figures.apply_to_dict(figure, updates)
     figure["data"] = [trace for trace in figure["data"]
                       if trace.get("visible", True) is not False and len(trace.get("locations") or ()) > 0]
@@ -365,18 +365,15 @@ def static_figure(atlas, view: View, frame: Frame = Frame()) -> dict:
     return decorate(figure, atlas, view, frame)
 
 
-def interactive_figure(atlas, view: View, frame: Frame = Frame()) -> dict:
-    """The figure of the standalone page: the live MapLibre map with the same title, legend and notes."""
-    figure = map_figure(atlas, view)
-    centre, zoom = maplayer.centre_and_zoom(atlas.focus_bounds(view), *frame.map_pixels())
-    layout = figure["layout"]
-    layout["map"].update(center=centre, zoom=zoom, domain={"x": list(frame.map_x), "y": list(frame.map_y)})
-    layout.pop("uirevision", None)
-    layout["autosize"] = True
-    return decorate(figure, atlas, view, frame)
-
-
 # -- rendering images ----------------------------------------------------------------------
+# plotly.js draws geo maps over a world basemap that it fetches from a CDN; the atlas needs none.
+EMPTY_TOPOJSON = {
+    "type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
+    "objects": {name: {"type": "GeometryCollection", "geometries": []}
+                for name in ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")},
+}
+
+
 class ImageRenderer:
     """One headless Chromium (kaleido) for the whole process, started on first use.
 
@@ -390,15 +387,12 @@ class ImageRenderer:
         self._topojson_dir: Path | None = None
 
     def topojson_url(self) -> str:
-        """plotly.js fetches a world basemap for geo maps from a CDN; offline it gets empty local ones."""
+        """A folder of empty basemaps for kaleido's plotly.js, which would otherwise fetch them from a CDN."""
         if self._topojson_dir is None:
             folder = Path(tempfile.mkdtemp(prefix="atlas-topojson-"))
-            objects = ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
-            empty = {"type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
-                     "objects": {name: {"type": "GeometryCollection", "geometries": []} for name in objects}}
             for scope in ("world", "asia"):
                 for resolution in ("110m", "50m"):
-                    (folder / f"{scope}_{resolution}.json").write_text(json.dumps(empty))
+                    (folder / f"{scope}_{resolution}.json").write_text(json.dumps(EMPTY_TOPOJSON))
             self._topojson_dir = folder
         return self._topojson_dir.as_uri() + "/"
 
@@ -444,19 +438,29 @@ def to_pdf(atlas, view: View) -> bytes:
 
 # -- standalone page -----------------------------------------------------------------------
 def to_html(atlas, view: View) -> bytes:
-    """One HTML file with plotly.js inlined: it opens from a USB stick with no network."""
+    """One HTML file with plotly.js inlined: it opens from a USB stick with no network.
+
+    It shows the SVG map of the images, with hover and zoom: MapLibre draws
+    nothing in a page opened from a file (its data sources never load there),
+    and the SVG map needs no WebGL on an old meeting-room PC. The empty world
+    basemap is put in the page, so plotly.js has nothing to fetch.
+    """
     import plotly.io as pio
 
-    figure = interactive_figure(atlas, view)
+    figure = static_figure(atlas, view)
+    layout = figure["layout"]
+    layout.pop("width", None)
+    layout.pop("height", None)
+    layout.update(autosize=True, dragmode="pan")
     page = pio.to_html(
         figure, include_plotlyjs=True, full_html=True, default_width="100%", default_height="100vh",
-        config={"displaylogo": False, "scrollZoom": True, "responsive": True},
-        validate=False,
+        config={"displaylogo": False, "scrollZoom": True, "responsive": True}, validate=False,
     )
+    basemap = json.dumps({name: EMPTY_TOPOJSON for name in ("world_110m", "world_50m")})
     title = f"{title_text(atlas, view)} · {t('title', view.lang)}"
     page = page.replace("<html>", f'<html lang="{view.lang}">', 1)
-    page = page.replace("<head>", f'<head><title>{html.escape(title)}</title>'
-                                  '<style>body{margin:0}</style>', 1)
+    page = page.replace("<head>", f"<head><title>{html.escape(title)}</title><style>body{{margin:0}}</style>"
+                                  f"<script>window.PlotlyGeoAssets = {{topojson: {basemap}}};</script>", 1)
     return page.encode("utf-8")
 
 
@@ -618,7 +622,7 @@ def _ranking_table(slide, atlas, view: View, left, top, width):
 
 # -- web map (Leaflet) ---------------------------------------------------------------------
 FOLIUM_CSS = """
-.leaflet-container { background: #ffffff; font-family: %(font)s; }
+.leaflet-container { background: #ffffff !important; font-family: %(font)s; }
 .atlas-box { position: absolute; z-index: 1000; background: rgba(255,255,255,.92); padding: 8px 12px;
   border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,.3); font-family: %(font)s; color: #222; }
 .atlas-title { top: 10px; left: 56px; max-width: 60%%; }
