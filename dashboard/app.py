@@ -1,7 +1,9 @@
 """The Dash application factory."""
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 
 import dash
 import flask
@@ -24,6 +26,8 @@ def create_app(db: str | None = None, warm: bool = True) -> dash.Dash:
     store = open_store(db)
     atlas = Atlas(store)
     if warm:
+        # Classification needs scipy (seconds to import): load it beside the start-up work.
+        threading.Thread(target=importlib.import_module, args=("mapclassify",), daemon=True).start()
         atlas.warm()
     server = flask.Flask(__name__)
     app = dash.Dash(

@@ -109,7 +109,6 @@ def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> l
     class_legend = [e for e in layer.legend if e.colour != NO_DATA_COLOUR or len(layer.colours) == 0]
     ticktext = ([t("no_data", lang)] if with_no_data else []) + [f"{e.label} ({e.count})" for e in class_legend][: len(layer.colours)]
     focus_total = layer.focus_count or len(layer.pcodes)
-    rank_text = [f"{r}/{focus_total}" if r is not None else "–" for r in layer.rank]
     label = layer.indicator.label(lang)
     unit = layer.indicator.unit(lang)
     updates = [(("data", i, "visible"), i == index) for i in LEVEL_TRACE.values()]
@@ -121,9 +120,11 @@ def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> l
         (trace + ("zmin",), zmin),
         (trace + ("zmax",), zmax),
         (trace + ("colorscale",), scale),
-        (trace + ("customdata",), [[v, r] for v, r in zip(layer.value_text, rank_text)]),
+        # Ranks go as bare numbers (out of focus: "–"); the "/N" lives once in the template.
+        (trace + ("customdata",), [[v, "–" if r is None else r] for v, r in zip(layer.value_text, layer.rank)]),
         (trace + ("hovertemplate",),
-         f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}<br>{t('rank', lang)}: %{{customdata[1]}}<extra></extra>"),
+         f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}<br>"
+         f"{t('rank', lang)}: %{{customdata[1]}}/{focus_total}<extra></extra>"),
         # Arrays only where areas differ: a scalar keeps the response small.
         (trace + ("marker", "opacity"),
          1.0 if layer.in_focus.all() else np.where(layer.in_focus, 1.0, FADED_OPACITY).tolist()),

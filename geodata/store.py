@@ -8,7 +8,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,6 +23,9 @@ import numpy as np
 import pandas as pd
 
 from . import boundaries, config, schema, zones
+
+
+DUCKDB_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 
 
 class StoreError(RuntimeError):
@@ -51,6 +56,10 @@ class ImportRecord:
 class CommonReads:
     """Facts about a store that only need `query` and `scalar`: the same for every backend."""
 
+    def session(self):
+        """A block of reads that may share one connection (a no-op where connecting is cheap)."""
+        return contextlib.nullcontext()
+
     def meta(self, key: str) -> str | None:
         return self.scalar("SELECT value FROM meta WHERE key = $key", {"key": key})
 
@@ -77,18 +86,49 @@ class DuckDBStore(CommonReads):
     def __init__(self, path: str | Path, province: str = config.DEFAULT_PROVINCE):
         self.path = Path(path)
         self.location = str(self.path)
+        self._local = threading.local()
         if not self.path.exists():
             self._create(province)
 
     # -- connections -------------------------------------------------------
+    @contextlib.contextmanager
+    def session(self):
+        """Reads inside this block share one read-only connection (per thread).
+
+        Opening a DuckDB file costs tens of milliseconds; a page of start-up
+        reads is faster on one connection, released as soon as the block ends
+        so that an import in another process can take the write lock.
+        """
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        self._local.connection = self._connect(read_only=True)
+        try:
+            yield
+        finally:
+            self._local.connection.close()
+            self._local.connection = None
+
+    @contextlib.contextmanager
+    def _reader(self):
+        shared = getattr(self._local, "connection", None)
+        if shared is not None:
+            yield shared
+        else:
+            with self._connect(read_only=True) as con:
+                yield con
+
     def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + 10
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
-            except duckdb.IOException as error:
-                # Another process is writing; wait for it rather than fail a page view.
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                # No extensions are used; looking for them costs time on every open.
+                return duckdb.connect(str(self.path), read_only=read_only, config=DUCKDB_CONFIG)
+            except (duckdb.IOException, duckdb.ConnectionException) as error:
+                # Another process is writing, or (for a write) this process is reading in
+                # another thread: wait for it rather than fail.
+                busy = "lock" in str(error).lower() or "different configuration" in str(error).lower()
+                if not busy or time.monotonic() > deadline:
                     raise StoreError(f"cannot open {self.path}: {error}") from error
                 time.sleep(0.05)
 
@@ -108,13 +148,13 @@ class DuckDBStore(CommonReads):
 
     # -- reading -----------------------------------------------------------
     def query(self, sql: str, params: Mapping | None = None) -> pd.DataFrame:
-        with self._connect(read_only=True) as con:
+        with self._reader() as con:
             result = con.execute(sql, dict(params or {}))
             kinds = [column_kind(str(column[1])) for column in result.description or []]
             return normalise_frame(result.df(), kinds)
 
     def scalar(self, sql: str, params: Mapping | None = None):
-        with self._connect(read_only=True) as con:
+        with self._reader() as con:
             row = con.execute(sql, dict(params or {})).fetchone()
             return None if row is None else row[0]
 
@@ -122,6 +162,18 @@ class DuckDBStore(CommonReads):
     def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None) -> None:
         """Apply every write and the import log entry in one transaction."""
         writes = list(writes)
+        shared = getattr(self._local, "connection", None)
+        if shared is not None:
+            # DuckDB will not open a file for writing while this thread holds it read-only.
+            shared.close()
+            self._local.connection = None
+        try:
+            self._write(writes, record)
+        finally:
+            if shared is not None:
+                self._local.connection = self._connect(read_only=True)
+
+    def _write(self, writes: list[TableWrite], record: ImportRecord | None) -> None:
         with self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:

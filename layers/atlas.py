@@ -5,20 +5,28 @@ an indicator change never re-reads geometry or re-runs an unchanged query.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
-from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geodata import config
+
 from . import areas, indicators, maplayer, rasters, registry
+
+TABLE_CACHE_FORMAT = 1  # bump when compute()'s columns or rules change
 
 MAP_LEVELS = ("tambon", "district", "zone")
 
 
 class Atlas:
-    def __init__(self, store):
+    def __init__(self, store, table_cache: Path | None = None):
         self.store = store
+        # Indicator tables survive restarts here, keyed by the store's version, so an
+        # app restart over an unchanged store does not recompute them.
+        self.table_cache = table_cache if table_cache is not None else config.cache_dir() / "indicator-tables"
         self._lock = threading.Lock()
         self._cache: dict = {}
         self._version = None
@@ -39,17 +47,24 @@ class Atlas:
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        value = compute()
+        with self.store.session():
+            value = compute()
         with self._lock:
             self._cache[key] = value
         return value
 
     def warm(self, levels=MAP_LEVELS + ("province",)) -> None:
         """Compute what the first page view needs, before anyone asks."""
-        for level in levels:
-            self.table(level)
-            if level in MAP_LEVELS:
-                self.geojson(level)
+        with self.store.session():
+            for level in levels:
+                self.table(level)
+                if level in MAP_LEVELS:
+                    self.geojson(level)
+            self.zones()
+            self.years()
+            self.rasters()
+            self.synthetic_tables()
+            self.imports()
 
     # -- data ----------------------------------------------------------------
     def table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
@@ -57,7 +72,7 @@ class Atlas:
         key = ("table", level, year, round(mpi_cutoff, 4))
 
         def build():
-            table = indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff)
+            table = self._persisted(key, lambda: indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff))
             raster_values = self.raster_values(level)
             if raster_values.shape[1] > 1:
                 # Zone keys come back as numbers; areas are keyed by text everywhere else.
@@ -66,6 +81,29 @@ class Atlas:
             return table
 
         return self._cached(key, build)
+
+    def _persisted(self, key, compute) -> pd.DataFrame:
+        store_id = hashlib.sha1(self.store.location.encode()).hexdigest()[:16]
+        version = hashlib.sha1(f"{self.store.version()}|{TABLE_CACHE_FORMAT}".encode()).hexdigest()[:16]
+        name = hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+        path = self.table_cache / f"{store_id}-{version}-{name}.parquet"
+        if path.is_file():
+            try:
+                return pd.read_parquet(path)
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # a damaged cache file is recomputed, never trusted
+        frame = compute()
+        try:
+            self.table_cache.mkdir(parents=True, exist_ok=True)
+            for stale in self.table_cache.glob(f"{store_id}-*.parquet"):
+                if not stale.name.startswith(f"{store_id}-{version}-"):
+                    stale.unlink(missing_ok=True)
+            partial = path.with_suffix(f".{threading.get_ident()}.partial")
+            frame.to_parquet(partial)
+            partial.replace(path)
+        except OSError:
+            pass  # a read-only cache folder only costs speed
+        return frame
 
     def raster_values(self, level: str) -> pd.DataFrame:
         return self._cached(("raster-values", level), lambda: rasters.raster_indicator_values(self.store, level))

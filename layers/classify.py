@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable
 
-import mapclassify
 import numpy as np
 import plotly.colors
 
@@ -104,6 +103,9 @@ def _bins(data_bytes: bytes, scheme: str, k: int, user: tuple | None) -> tuple[f
         return tuple(float(v) for v in distinct)
     if k == 1:
         return (float(distinct[-1]),)
+    # Imported here: mapclassify pulls in scipy.stats, seconds of start-up the app need not wait for.
+    import mapclassify
+
     classifier = {
         "quantiles": mapclassify.Quantiles,
         "natural_breaks": mapclassify.FisherJenks,

@@ -62,3 +62,11 @@ def test_large_integers_come_back_exactly(store):
     assert store.scalar("SELECT 1 WHERE $x = 1", {"x": 1}) == 1
     value = 1_764_099_812_123_705_859  # a nanosecond timestamp, above 2**53
     assert int(store.query("SELECT CAST($v AS BIGINT) AS v", {"v": value})["v"].iloc[0]) == value
+
+
+def test_reads_in_a_session_share_a_connection_and_writes_still_work(store):
+    with store.session():
+        before = store.scalar("SELECT count(*) FROM councils")
+        store.write([TableWrite("councils", _councils(["s1"]))])
+        assert store.scalar("SELECT count(*) FROM councils") == before + 1
+    assert store.scalar("SELECT count(*) FROM councils") == before + 1
