@@ -13,11 +13,18 @@ LIST_LIMIT = 50
 
 
 def _fmt(indicator_id: str, value, lang: str, digits: bool) -> str:
+    if isinstance(value, str):  # already display text: "<5" for a figure hidden by layers.privacy
+        return value
     return registry.get(indicator_id).format_value(value, lang, digits)
 
 
+def _number(value) -> float | None:
+    return None if isinstance(value, str) or value is None or math.isnan(float(value)) else float(value)
+
+
 def _bar(share, colour="#2c7fb8") -> html.Div:
-    width = 0 if share is None or (isinstance(share, float) and math.isnan(share)) else max(0, min(100, share * 100))
+    share = _number(share)
+    width = 0 if share is None else max(0, min(100, share * 100))
     return html.Div(className="bar", children=html.Div(className="bar-fill", style={"width": f"{width:.1f}%", "background": colour}))
 
 
@@ -64,7 +71,7 @@ def panel(profile: dict | None, lang: str, digits: bool) -> list:
     for key, value, province in profile["capitals"]:
         capital_rows.append(html.Div(className="capital", children=[
             html.Span(t(key, lang), className="capital-name"),
-            _bar(None if value is None else (value - 1) / 3),
+            _bar(None if _number(value) is None else (_number(value) - 1) / 3),
             html.Span(_fmt(key, value, lang, digits), className="capital-value"),
             html.Span(f"({t('province_value', lang)} {_fmt(key, province, lang, digits)})", className="muted"),
         ]))
@@ -74,7 +81,7 @@ def panel(profile: dict | None, lang: str, digits: bool) -> list:
     children += [html.H3(t("levels_heading", lang)), html.Div([
         html.Div(className="capital", children=[
             html.Span(t(name, lang), className="capital-name"), _bar(share, level_colours[name]),
-            html.Span(registry.get("share_hardship").format_value(share, lang, digits), className="capital-value"),
+            html.Span(_fmt("share_hardship", share, lang, digits), className="capital-value"),
         ]) for name, share in profile["livelihood"]
     ])]
     mpi = profile["mpi"]

@@ -14,9 +14,10 @@ import pandas as pd
 import shapely
 
 from . import classify, registry
+# The PDPA rules live in layers/privacy.py; re-exported here for the callers that know them by this module.
+from .privacy import SUPPRESSED_MIN, SUPPRESSED_TEXT, hidden_mask, suppress_small_counts  # noqa: F401
 
 NO_DATA_COLOUR = "#e0e0e0"
-SUPPRESSED_MIN = 5  # PDPA: aggregates of fewer households than this are not shown
 
 
 @dataclass
@@ -40,22 +41,6 @@ class MapLayer:
     in_focus: np.ndarray
     focus_count: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def suppress_small_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Blank household-based indicators where an area has 1-4 households.
-
-    Adds a boolean `suppressed` column so that displays can say "<5" rather
-    than "no data".
-    """
-    table = table.copy()
-    households = table["households"] if "households" in table else pd.Series(np.nan, index=table.index)
-    small = households.notna() & (households > 0) & (households < SUPPRESSED_MIN)
-    for indicator in registry.all_indicators():
-        if indicator.household_based and indicator.id in table:
-            table.loc[small, indicator.id] = np.nan
-    table["suppressed"] = small
-    return table
 
 
 def focus_mask(table: pd.DataFrame, level: str, zones=(), district: str | None = None) -> np.ndarray:
@@ -103,10 +88,10 @@ def build_layer(
     missing = int(np.sum(in_focus & (classes < 0)))
     if missing:
         legend.append(LegendEntry(_no_data_label(lang), NO_DATA_COLOUR, missing))
-    suppressed = table["suppressed"].to_numpy()
+    hidden = hidden_mask(table, indicator_id)
     value_text = [
-        ("<5" if hidden else indicator.format_value(v, lang, thai_digits))
-        for v, hidden in zip(values, suppressed)
+        (SUPPRESSED_TEXT if is_hidden else indicator.format_value(v, lang, thai_digits))
+        for v, is_hidden in zip(values, hidden)
     ]
     return MapLayer(
         level=level,

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from . import indicators
+from . import indicators, privacy
 
 KEY_FIGURES = [
     "households", "targeted_poor", "mpi_headcount", "councils", "welfare_funds", "fund_members",
@@ -21,6 +21,13 @@ def _value(row, column):
         return None
     value = row[column]
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _shown(row, column):
+    """The value to display: "<5" where layers.privacy hides it, else the value (None for no data)."""
+    if column in privacy.hidden_ids(row):
+        return privacy.SUPPRESSED_TEXT
+    return _value(row, column)
 
 
 def breadcrumb(atlas, view) -> list[dict]:
@@ -59,9 +66,9 @@ def area_profile(atlas, pcode: str, view) -> dict | None:
     row = atlas.area_row(pcode, view)
     if row is None:
         return None
-    province = atlas.table("province", view.year, view.mpi_cutoff).iloc[0]
+    province = privacy.suppress_small_counts(atlas.table("province", view.year, view.mpi_cutoff)).iloc[0]
     lists = indicators.area_lists(atlas.store, level, pcode)
-    referrals = indicators.referrals_by_agency(atlas.store, level, pcode, year=view.year)
+    referrals = privacy.suppress_case_table(indicators.referrals_by_agency(atlas.store, level, pcode, year=view.year))
     return {
         "level": level,
         "pcode": pcode,
@@ -70,14 +77,14 @@ def area_profile(atlas, pcode: str, view) -> dict | None:
         "district_th": row.get("district_th") if level == "tambon" else None,
         "district_en": row.get("district_en") if level == "tambon" else None,
         "suppressed": bool(row.get("suppressed", False)),
-        "key_figures": [(key, _value(row, key), _value(province, key)) for key in KEY_FIGURES],
-        "capitals": [(key, _value(row, key), _value(province, key)) for key in CAPITALS],
-        "livelihood": [(label, _value(row, column)) for label, column in LIVELIHOOD_LEVELS],
-        "mpi": {key: _value(row, key) for key in ("mpi_headcount", "mpi_intensity", "mpi")},
+        "key_figures": [(key, _shown(row, key), _shown(province, key)) for key in KEY_FIGURES],
+        "capitals": [(key, _shown(row, key), _shown(province, key)) for key in CAPITALS],
+        "livelihood": [(label, _shown(row, column)) for label, column in LIVELIHOOD_LEVELS],
+        "mpi": {key: _shown(row, key) for key in ("mpi_headcount", "mpi_intensity", "mpi")},
         "referrals": {
-            "cases": _value(row, "referrals"),
-            "resolved_share": _value(row, "referrals_resolved_share"),
-            "median_days": _value(row, "referral_median_days"),
+            "cases": _shown(row, "referrals"),
+            "resolved_share": _shown(row, "referrals_resolved_share"),
+            "median_days": _shown(row, "referral_median_days"),
             "by_agency": referrals if isinstance(referrals, pd.DataFrame) else pd.DataFrame(),
         },
         "lists": lists,
