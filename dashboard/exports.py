@@ -19,6 +19,7 @@ import datetime as dt
 import html
 import io
 import json
+import shutil
 import tempfile
 import textwrap
 import threading
@@ -93,8 +94,11 @@ def year_text(view: View) -> str:
 
 def subtitle_text(atlas, view: View) -> str:
     """Level, zones, drill-down district, year and (for poverty measures) the MPI cutoff."""
-    parts = [t(f"level_{view.level}", view.lang), zones_text(atlas, view)]
-    if view.district and view.level == "tambon":
+    drilled = bool(view.district) and view.level == "tambon"
+    parts = [t(f"level_{view.level}", view.lang)]
+    if view.zones or not drilled:
+        parts.append(zones_text(atlas, view))
+    if drilled:
         districts = atlas.table("district").set_index("pcode")
         if view.district in districts.index:
             row = districts.loc[view.district]
@@ -411,6 +415,9 @@ class ImageRenderer:
 
         with self._lock:
             kaleido.stop_sync_server(silence_warnings=True)
+            if self._topojson_dir is not None:
+                shutil.rmtree(self._topojson_dir, ignore_errors=True)
+                self._topojson_dir = None
 
 
 renderer = ImageRenderer()
