@@ -77,8 +77,8 @@ def gunicorn_options(args) -> dict:
         "graceful_timeout": 20,
         "preload_app": True,
         "accesslog": args.access_log,
-        # method, path, status, bytes, duration in ms: enough to see slow callbacks
-        "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        # worker <pid>, method, path, status, bytes, duration in ms: enough to find slow callbacks
+        "access_log_format": '%(h)s %(t)s %(p)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "errorlog": "-",
         "proc_name": "korat-atlas",
         # gunicorn's control socket lives in $HOME and would clash between servers; nothing uses it.

@@ -8,8 +8,9 @@ Configured only by environment variables, so a container, a systemd unit and
                            restarts, so set it in production (random per process when unset)
     ATLAS_FRAME_ANCESTORS  extra origins allowed to embed the app in an <iframe> (read by dashboard.app)
 
-Importing this module builds the app and warms the atlas caches; with
+The first use of `server` builds the app and warms the atlas caches; with
 gunicorn's `--preload` that happens once, before the workers are forked.
+Importing the module alone builds nothing, so tests and tools can import it.
 """
 from __future__ import annotations
 
@@ -49,4 +50,13 @@ def create_server(db: str | None = None) -> flask.Flask:
     return server
 
 
-server = create_server()
+_built: dict[str, flask.Flask] = {}
+
+
+def __getattr__(name: str):
+    # `dashboard.wsgi:server` is built on first access (gunicorn looks it up with getattr).
+    if name != "server":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if "server" not in _built:
+        _built["server"] = create_server()
+    return _built["server"]
