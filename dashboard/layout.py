@@ -33,7 +33,21 @@ def base_map_figure(atlas):
         assert geometry["pcode"].astype(str).tolist() == table["pcode"].astype(str).tolist(), level
         levels[level] = figures.LevelGeometry(atlas.geojson(level), table["pcode"].astype(str).tolist(), names)
     bounds = tuple(atlas.geometry("district").total_bounds)
-    return figures.base_figure(levels, atlas.geojson("district"), bounds)
+    figure = figures.base_figure(levels, atlas.geojson("district"), bounds)
+    # The default view's colours ride with the first page, so the map paints without
+    # waiting for a callback; a permalink's own view follows as a patch.
+    updates = figures.layer_updates(atlas.layer(View()), View().lang)
+    figure.update_layout(figures.apply_to_dict({"layout": {}}, [u for u in updates if u[0][0] == "layout"])["layout"])
+    for (_, index, *path), value in (u for u in updates if u[0][0] == "data"):
+        figure.data[index].update(_nested(path, value))
+    return figure
+
+
+def _nested(path: list, value) -> dict:
+    node = value
+    for key in reversed(path):
+        node = {key: node}
+    return node
 
 
 def controls(atlas):

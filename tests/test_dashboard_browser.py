@@ -10,7 +10,8 @@ pytestmark = pytest.mark.browser
 MAP_READY = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
   const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
-  return sub && sub.map.loaded() && gd._fullData[0].z.some(z => z >= 0);
+  const idle = !document.querySelector('[data-dash-is-loading="true"]');
+  return idle && sub && sub.map.loaded() && gd._fullData[0].z.some(z => z >= 0);
 }"""
 
 # Distinct polygons painted by the visible level's fill layer (plotly stores each feature's centre in `ct`).
