@@ -138,7 +138,7 @@ def filename(view: View, fmt: str, scale: float = 1, suffix: str = "") -> str:
     if view.district:
         parts.append(view.district)
     parts.append(str(view.year) if view.year else "latest")
-    if scale != 1:
+    if scale != 1 and fmt == "png":
         parts.append(f"{scale:g}x")
     if suffix:
         parts.append(suffix)
