@@ -2,7 +2,7 @@
 
 
 def register(app, atlas) -> None:
-    from . import content, downloads, map, selection, state
+    from . import account, content, downloads, map, selection, state
 
-    for module in (state, map, content, selection, downloads):
+    for module in (state, map, content, selection, downloads, account):
         module.register(app, atlas)

@@ -2,6 +2,7 @@
 
 `python -m dashboard export ...` writes maps to files instead (dashboard/cli_export.py).
 `python -m dashboard serve ...` serves it with gunicorn and several workers (dashboard/serve.py).
+`python -m dashboard users ...` adds, lists and removes logins (dashboard/cli_users.py).
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from .serve import main as serve_main
 
         return serve_main(argv[1:])
+    if argv[:1] == ["users"]:
+        from .cli_users import main as users_main
+
+        return users_main(argv[1:])
     args = build_parser().parse_args(argv)
     db = args.db or config.default_db()
     if "://" not in db and not Path(db).exists():

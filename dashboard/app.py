@@ -35,6 +35,12 @@ def create_app(db: str | None = None, warm: bool = True) -> dash.Dash:
         assets_folder=ASSETS, suppress_callback_exceptions=True, update_title=None,
     )
     app.atlas = atlas
+    # Logins, roles, uploads and household lists (issue 7); before the layout, which may need the user.
+    from . import auth, households, uploads
+
+    auth.init_app(app, atlas)
+    uploads.init_app(app, atlas)
+    households.init_app(app, atlas)
     app.layout = build_layout(atlas)
 
     from callbacks import register

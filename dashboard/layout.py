@@ -98,6 +98,8 @@ def build_layout(atlas):
                 dcc.Checklist(id="digits", value=[], inline=True,
                               options=[{"label": label("thai_digits"), "value": "thai"}]),
                 dcc.Link(label("about"), id="about-link", href="/about"),
+                # Login, role and log-out, or the read-only notice (callbacks/account.py).
+                html.Div(id="account", className="account", role="status"),
                 html.Div(className="download-menu", style={"display": "flex", "gap": "6px", "alignItems": "center"}, children=[
                     dcc.Dropdown(id="download-format", value="png", clearable=False, searchable=False,
                                  options=download_menu_options("th"),
@@ -113,6 +115,7 @@ def build_layout(atlas):
             html.Aside(id="controls", className="side", children=controls(atlas)),
             html.Section(className="centre", children=[
                 html.Nav(id="breadcrumb", className="breadcrumb"),
+                html.Div(id="household-access", className="household-access"),  # analysts only
                 dcc.Graph(id="map", figure=base_map_figure(atlas), className="map",
                           config={"displaylogo": False, "scrollZoom": True,
                                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),

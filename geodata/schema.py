@@ -98,6 +98,14 @@ TABLES: dict[str, dict[str, str]] = {
         "key": "VARCHAR PRIMARY KEY",
         "value": "VARCHAR",
     },
+    # Logins of the dashboard (dashboard/auth.py): argon2id hashes, never passwords.
+    "users": {
+        "username": "VARCHAR PRIMARY KEY",
+        "password_hash": "VARCHAR",
+        "role": "VARCHAR",  # viewer | analyst | admin
+        "zones": "VARCHAR",  # analysts: the zones whose household records they may see, e.g. "1,3"
+        "created_at": "TIMESTAMP",
+    },
 }
 
 # Registered rasters and their per-tambon statistics (geodata/rasters.py, layers/rasters.py).
