@@ -453,7 +453,10 @@ def run_cli(args) -> int:
         print("error: --format parquet needs --out FILE", file=sys.stderr)
         return 1
     if fmt == "csv":
-        text = _for_csv(frame).to_csv(index=False)
+        from .privacy import neutralise_frame
+
+        # Zone names come from an edited table: a cell like "=HYPERLINK(…)" must stay text in a spreadsheet.
+        text = neutralise_frame(_for_csv(frame)).to_csv(index=False)
         _write_text(text, out)
     else:
         from .areas import area_geometries
