@@ -2,9 +2,9 @@
 
     python -m dashboard serve [--db PATH] [--host 127.0.0.1] [--port 8050] [--workers N] [--timeout S]
 
-The same set-up as `gunicorn dashboard.wsgi:server` in the container: the app
-is built once in the parent (preload), so the atlas caches are warmed before
-the workers are forked and shared copy-on-write. Forking is safe because no
+The container runs this command; it serves `dashboard.wsgi:server`. The app is
+built once in the parent (preload), so the atlas caches are warmed, and the
+session key is made, before the workers are forked; they share both. Forking is safe because no
 store connection stays open: every store call opens and closes its own, and
 Chromium for exports starts lazily inside each worker.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 
 from geodata import config
@@ -58,13 +57,16 @@ def ensure_store(db: str) -> None:
     build_demo(open_store(db))
 
 
-def share_secret_key() -> None:
-    """Give every worker the same session key, even when none was configured."""
-    if os.environ.get("ATLAS_SECRET_KEY", "").strip():
-        return
-    print("warning: ATLAS_SECRET_KEY is not set; a random key is used until this server stops "
-          "(logins end at restart). Set it in production.", file=sys.stderr)
-    os.environ["ATLAS_SECRET_KEY"] = secrets.token_hex(32)
+def warn_without_secret_key() -> None:
+    """Say what a missing ATLAS_SECRET_KEY means here.
+
+    The app (and its key) is built once in this process before the workers are
+    forked, so every worker signs with the same key; but a random key is lost at
+    restart, and the app refuses to start without one when logins are configured.
+    """
+    if not os.environ.get("ATLAS_SECRET_KEY", "").strip():
+        print("warning: ATLAS_SECRET_KEY is not set; sessions are signed with a random key made at start "
+              "(shared by all workers, lost at restart). Set it in production.", file=sys.stderr)
 
 
 def gunicorn_options(args) -> dict:
@@ -109,6 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     ensure_store(db)
     # dashboard.wsgi reads its configuration from the environment only.
     os.environ["ATLAS_DB"] = db
-    share_secret_key()
+    warn_without_secret_key()
     run_gunicorn(gunicorn_options(args))
     return 0

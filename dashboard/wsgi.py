@@ -5,7 +5,8 @@ Configured only by environment variables, so a container, a systemd unit and
 
     ATLAS_DB               the store: a DuckDB file or a postgresql:// URL (default data/atlas.duckdb)
     ATLAS_SECRET_KEY       signs session cookies; must be the same in every worker and survive
-                           restarts, so set it in production (random per process when unset)
+                           restarts, so set it in production (without it a random key is made
+                           when the app is built: once, before forking, with --preload)
     ATLAS_FRAME_ANCESTORS  extra origins allowed to embed the app in an <iframe> (read by dashboard.app)
 
 The first use of `server` builds the app and warms the atlas caches; with

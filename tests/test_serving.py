@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from dashboard.serve import share_secret_key
 from dashboard.state import View
 from tests.browser import ROOT, free_port
 from tests.dash_client import call
@@ -144,18 +143,6 @@ def test_every_import_is_declared_in_requirements():
         if not {normalise(d) for d in distributions.get(module, [])} & declared
     }
     assert not undeclared, f"imported but not in requirements.txt (module: first file): {undeclared}"
-
-
-def test_serve_shares_one_generated_secret_key(monkeypatch):
-    monkeypatch.delenv("ATLAS_SECRET_KEY", raising=False)
-    share_secret_key()
-    generated = os.environ["ATLAS_SECRET_KEY"]
-    assert len(generated) >= 64
-    share_secret_key()
-    assert os.environ["ATLAS_SECRET_KEY"] == generated, "workers inherit the parent's key"
-    monkeypatch.setenv("ATLAS_SECRET_KEY", "configured")
-    share_secret_key()
-    assert os.environ["ATLAS_SECRET_KEY"] == "configured"
 
 
 def test_baked_boundaries_let_a_container_start_offline(tmp_path):
@@ -287,6 +274,7 @@ def view_data(**changes) -> dict:
 def test_serve_starts_gunicorn_with_two_forked_workers(served):
     log = served.log()
     assert "Starting gunicorn" in log and "Using worker: gthread" in log
+    assert "ATLAS_SECRET_KEY is not set" in log, "a server without a fixed key says so"
     workers = served.booted_workers()
     assert len(workers) == 2
     assert all(parent_pid(pid) == served.process.pid for pid in workers), "workers are children of the master"
