@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import zipfile
 from datetime import date, datetime, time
@@ -26,6 +27,14 @@ DELIMITERS = [",", ";", "\t", "|"]
 # Excel and Thai word processors leave these invisible characters in cells and headers.
 INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
 INVISIBLE_RE = re.compile("[\ufeff\u200b\u200c\u200d\u2060]")
+DEFAULT_MAX_IMPORT_MB = 50
+# UTF-8 Thai letters are three bytes: E0, then B8 or B9, then a continuation byte.
+UTF8_THAI = re.compile(rb"\xe0[\xb8\xb9][\x80-\xbf]")
+# Text that no Thai writer produces: a vowel or tone mark with no Thai letter before it, or
+# one Thai character wedged inside a Latin word. It is what Latin-1 text looks like when
+# read as Windows-874 ("José" -> "Jos้", "Peña" -> "Pe๑a").
+NOT_THAI = re.compile("(?:^|[^\u0e01-\u0e4e])[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[A-Za-z][\u0e00-\u0e7f][A-Za-z]",
+                      re.MULTILINE)
 
 
 class ReadError(ValueError):
@@ -37,6 +46,7 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise ReadError(f"{path.name}: file not found ({path})")
+    _check_size(path)
     with path.open("rb") as handle:
         start = handle.read(8)
     if not start:
@@ -50,6 +60,26 @@ def read_table(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     return _to_frame(path, rows)
 
 
+def max_import_bytes() -> int:
+    """The largest file an import reads, from ATLAS_MAX_IMPORT_MB (default 50 MB)."""
+    configured = os.environ.get("ATLAS_MAX_IMPORT_MB")
+    try:
+        megabytes = float(configured) if configured else DEFAULT_MAX_IMPORT_MB
+    except ValueError:
+        raise ReadError(f"ATLAS_MAX_IMPORT_MB={configured!r} is not a number of megabytes") from None
+    return int(megabytes * 1024 * 1024)
+
+
+def _check_size(path: Path) -> None:
+    # Decided from the file's size alone, before a byte is read: a huge upload costs nothing.
+    size, limit = path.stat().st_size, max_import_bytes()
+    if size > limit:
+        raise ReadError(
+            f"{path.name}: the file is {size / 2**20:,.0f} MB, over the import size limit of "
+            f"{limit / 2**20:,.0f} MB; split it into smaller files, or raise ATLAS_MAX_IMPORT_MB"
+        )
+
+
 # -- CSV ---------------------------------------------------------------------
 def decode_text(raw: bytes, name: str) -> tuple[str, str]:
     """Decode as UTF-8 (with or without BOM), else Windows-874 (TIS-620); refuse anything else.
@@ -60,22 +90,54 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), "utf-16"  # Excel's "Unicode text" export
+    if _utf16_without_bom(raw):
+        raise ReadError(f"{name}: this looks like UTF-16 text without a byte-order mark; "
+                        "save the file as CSV UTF-8")
     if b"\x00" in raw:
         raise ReadError(f"{name}: this looks like a binary file, not a CSV or XLSX table")
     try:
         return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        first_bad = error.start
     try:
         text = raw.decode("cp874")
     except UnicodeDecodeError as error:
+        if UTF8_THAI.search(raw):
+            line = raw[:first_bad].count(b"\n") + 1
+            raise ReadError(
+                f"{name}: the file mixes encodings: it holds UTF-8 Thai text, but line {line} is not UTF-8 "
+                f"(byte 0x{raw[first_bad]:02x} at offset {first_bad}); save the whole file again as CSV UTF-8"
+            ) from None
         raise ReadError(
             f"{name}: cannot decode byte 0x{raw[error.start]:02x} at offset {error.start}; "
             "save the file as CSV UTF-8 (or Windows-874/TIS-620 Thai)"
         ) from None
     if re.search(r"[\x01-\x08\x0b\x0c\x0e-\x1f]", text[:100_000]):
         raise ReadError(f"{name}: this looks like a binary file, not a CSV or XLSX table")
+    garbled = NOT_THAI.search(text)
+    if garbled:
+        line = text[:garbled.start()].count("\n") + 1
+        raise ReadError(
+            f"{name}: the file is neither UTF-8 nor Thai Windows-874 (read as Thai, line {line} becomes "
+            f"'{_around(text, garbled.start())}'); it is probably Latin-1 or another encoding: save it as CSV UTF-8"
+        )
     return text, "cp874"
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """UTF-16 of mostly ASCII text has a zero in every other byte."""
+    sample = raw[:4096]
+    if len(sample) < 8:
+        return False
+    zeros = max(sample[0::2].count(0), sample[1::2].count(0))
+    return zeros > 0.4 * len(sample) / 2
+
+
+def _around(text: str, position: int, width: int = 12) -> str:
+    line_start = text.rfind("\n", 0, position) + 1
+    line_end = text.find("\n", position)
+    line_end = len(text) if line_end < 0 else line_end
+    return text[max(line_start, position - width):min(line_end, position + width)].strip()
 
 
 def _csv_rows(path: Path) -> pd.DataFrame:
@@ -119,7 +181,8 @@ def _pandas_csv(path: Path, text: str, delimiter: str) -> pd.DataFrame:
             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c",
         )
     except pd.errors.ParserError as error:
-        raise ReadError(f"{path.name}: not a well-formed CSV table ({error})") from None
+        detail = " ".join(str(error).split())  # pandas' message ends in a line break
+        raise ReadError(f"{path.name}: not a well-formed CSV table ({detail})") from None
     except pd.errors.EmptyDataError:
         raise ReadError(f"{path.name}: the file is empty") from None
 
