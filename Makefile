@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 demo: install
-	@[ -e "$(DB)" ] || $(PY) -m geodata demo --db "$(DB)"
+	@[ -e "$(DB)" ] || { $(PY) -m geodata demo --db "$(DB)" && $(PY) -m geodata raster demo --db "$(DB)"; }
 
 run: demo
 	$(PY) -m dashboard --db "$(DB)" --host 127.0.0.1 --port 8050

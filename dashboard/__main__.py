@@ -26,6 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def ensure_store(db: str) -> str:
+    """Build the SYNTHETIC demo store (and its derived raster) where no store exists yet."""
+    if "://" not in db and not Path(db).exists():
+        from geodata.demo import build_demo
+        from geodata.store import open_store
+        from layers.rasters import register_demo_raster
+
+        print(f"no store at {db}: building the SYNTHETIC demo data set first", file=sys.stderr)
+        store = open_store(db)
+        build_demo(store)
+        register_demo_raster(store)
+    return db
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["export"]:
@@ -41,13 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return users_main(argv[1:])
     args = build_parser().parse_args(argv)
-    db = args.db or config.default_db()
-    if "://" not in db and not Path(db).exists():
-        from geodata.demo import build_demo
-        from geodata.store import open_store
-
-        print(f"no store at {db}: building the SYNTHETIC demo data set first", file=sys.stderr)
-        build_demo(open_store(db))
+    db = ensure_store(args.db or config.default_db())
     started = time.perf_counter()
     from .app import create_app
 

@@ -24,11 +24,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def build_demo_store(path: Path, households: int = 40_000) -> Path:
+def build_demo_store(path: Path, households: int = 40_000, raster: bool = False) -> Path:
+    """A synthetic store as `make run` builds it; with raster=True also the derived access raster,
+    written beside the store."""
     from geodata.demo import build_demo
     from geodata.store import open_store
 
-    build_demo(open_store(path), households=households, seed=7, progress=False)
+    store = open_store(path)
+    build_demo(store, households=households, seed=7, progress=False)
+    if raster:
+        from layers.rasters import register_demo_raster
+
+        previous = os.environ.get("ATLAS_DATA_DIR")
+        os.environ["ATLAS_DATA_DIR"] = str(path.parent)
+        try:
+            register_demo_raster(store)
+        finally:
+            if previous is None:
+                os.environ.pop("ATLAS_DATA_DIR")
+            else:
+                os.environ["ATLAS_DATA_DIR"] = previous
     return path
 
 

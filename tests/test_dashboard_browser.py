@@ -1,4 +1,6 @@
 """The dashboard in a real headless Chromium, as an official uses it."""
+import time
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -31,7 +33,7 @@ VIEWPORT = """() => { const l = document.querySelector('#map .js-plotly-plot')._
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    db = build_demo_store(tmp_path_factory.mktemp("browser") / "atlas.duckdb")
+    db = build_demo_store(tmp_path_factory.mktemp("browser") / "atlas.duckdb", raster=True)
     served = ServedApp(db)
     yield served
     served.stop()
@@ -48,6 +50,16 @@ def browser_context():
 @pytest.fixture
 def tab(browser_context, artifacts_dir, request):
     page = browser_context.new_page()
+    pending = set()
+    page.pending_callbacks = pending
+
+    def started(request):
+        if "_dash-update-component" in request.url:
+            pending.add(request)
+
+    page.on("request", started)
+    page.on("requestfinished", lambda request: pending.discard(request))
+    page.on("requestfailed", lambda request: pending.discard(request))
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -57,10 +69,24 @@ def tab(browser_context, artifacts_dir, request):
     assert errors == [], f"browser console errors: {errors}"
 
 
+def settle(page, quiet_ms=600, timeout_s=60):
+    """Wait until no Dash callback has been in flight for `quiet_ms`."""
+    deadline, quiet_since = time.monotonic() + timeout_s, None
+    while time.monotonic() < deadline:
+        if page.pending_callbacks:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif (time.monotonic() - quiet_since) * 1000 >= quiet_ms:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("Dash callbacks never settled")
+
+
 def open_map(page, url):
     page.goto(url)
     page.wait_for_function(MAP_READY, timeout=60_000)
-    page.wait_for_timeout(500)
+    settle(page)
 
 
 def test_map_paints_all_289_tambons_with_thai_labels(app, tab):
@@ -81,12 +107,13 @@ def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
     for _ in range(3):
         page.mouse.wheel(0, -300)
         page.wait_for_timeout(300)
-    page.wait_for_timeout(800)
+    page.wait_for_function("() => !document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map.isMoving()")
+    page.wait_for_timeout(500)
     zoomed = page.evaluate(VIEWPORT)
     before = page.evaluate(PAINTED)["fills"]
     choose(page, "#indicator", "capital_human")
     page.wait_for_function("() => location.search.includes('indicator=capital_human')", timeout=30_000)
-    page.wait_for_timeout(1500)
+    settle(page)
     after = page.evaluate(PAINTED)
     changed = len(set(after["fills"]) - set(before))
     assert changed > 20, "areas changed colour with the indicator"
@@ -177,3 +204,31 @@ def test_about_page_names_sources_and_licences(app, tab):
     text = page.inner_text("#about-page")
     assert "OCHA COD-AB" in text and "MIT" in text and "CC BY-IGO" in text
     assert "Targeted poor" in text or "targeted poor" in text
+
+
+def test_raster_overlay_is_drawn_over_the_map_with_its_legend(app, tab):
+    page = tab
+    open_map(page, app.url + "/?lang=en")
+    choose(page, "#overlay", "access_distance")
+    page.wait_for_function("() => location.search.includes('overlay=access_distance')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map.layers.length === 1",
+                           timeout=30_000)
+    page.wait_for_function(MAP_READY, timeout=30_000)
+    layers = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map.layers"
+                           ".map(l => [l.sourcetype, l.opacity, String(l.source).slice(0, 22)])")
+    assert layers == [["image", 0.7, "data:image/png;base64,"]]
+    assert "Distance to nearest district centre" in page.inner_text("#map-legend-note")
+    style_layers = page.evaluate("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot"
+                                 ".map.getStyle().layers.filter(l => l.type === 'raster').length")
+    assert style_layers == 1, "MapLibre draws the image"
+    choose(page, "#overlay", "none")
+    page.wait_for_function("() => !location.search.includes('overlay=')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#map .js-plotly-plot')._fullLayout.map.layers.length === 0",
+                           timeout=30_000)
+
+
+def test_raster_indicator_is_offered_and_mapped(app, tab):
+    page = tab
+    open_map(page, app.url + "/?indicator=raster_access_distance_mean&level=district&lang=en")
+    assert "Distance to nearest district centre" in page.inner_text("#indicator")
+    assert page.evaluate(PAINTED)["shapes"] == 32
