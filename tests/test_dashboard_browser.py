@@ -13,7 +13,8 @@ MAP_READY = """() => {
   const gd = document.querySelector('#map .js-plotly-plot');
   const sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
   const idle = !document.querySelector('[data-dash-is-loading="true"]');
-  return idle && sub && sub.map.loaded() && gd._fullData[0].z.some(z => z >= 0);
+  const trace = sub && gd._fullData.find(d => d.visible === true && ['tambon', 'district', 'zone'].includes(d.name));
+  return idle && trace && sub.map.loaded() && (trace.z || []).some(z => z >= 0);
 }"""
 
 # Distinct polygons painted by the visible level's fill layer (plotly stores each feature's centre in `ct`).
