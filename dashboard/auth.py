@@ -514,18 +514,25 @@ def init_app(app, atlas) -> Auth:
 
 
 # -- what the dashboard shows ---------------------------------------------------------
+NOTICE_STYLE = {"background": "#fff3bf", "color": "#5c4a00", "padding": "2px 8px", "borderRadius": "3px",
+                "fontWeight": 600}
+BADGE_STYLE = {"border": "1px solid rgba(255,255,255,.6)", "padding": "2px 8px", "borderRadius": "3px"}
+LINK_STYLE = {"marginLeft": "10px"}
+
+
 def account_bar(user: User | None, login_required: bool, lang: str) -> list:
     """The header's account corner: role and log-out link, or the read-only notice."""
     if not login_required:
-        return [html.Span(label("read_only", lang), className="read-only", id="read-only-notice")]
+        return [html.Span(label("read_only", lang), className="read-only", id="read-only-notice", style=NOTICE_STYLE)]
     if user is None:
         return [html.A(label("log_in", lang), href="/login")]
-    links = [html.Span(f"{user.username} · {label('role_' + user.role, lang)}", className="role", id="account-role")]
+    links = [html.Span(f"{user.username} · {label('role_' + user.role, lang)}", className="role", id="account-role",
+                       style=BADGE_STYLE)]
     if user.can_import:
-        links.append(html.A(label("upload", lang), href="/upload"))
+        links.append(html.A(label("upload", lang), href="/upload", style=LINK_STYLE))
     if user.is_admin:
-        links.append(html.A(label("users", lang), href="/admin/users"))
-    links.append(html.A(label("log_out", lang), href="/logout"))
+        links.append(html.A(label("users", lang), href="/admin/users", style=LINK_STYLE))
+    links.append(html.A(label("log_out", lang), href="/logout", style=LINK_STYLE))
     return links
 
 
