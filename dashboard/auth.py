@@ -341,10 +341,15 @@ def safe_next(target: str | None) -> str:
 
 
 def same_origin(origin: str | None, host: str) -> bool:
-    """Browsers send Origin with every POST; tools (curl, tests) may send none, and have no cookies to abuse."""
+    """Browsers send Origin with every POST; tools (curl, tests) may send none, and have no cookies to abuse.
+
+    A reverse proxy that rewrites the Host header makes the app's own pages look
+    foreign: pass the Host through, or list the public origin in ATLAS_ALLOWED_ORIGINS.
+    """
     if not origin:
         return True
-    return origin != "null" and urlsplit(origin).netloc == host
+    allowed = os.environ.get("ATLAS_ALLOWED_ORIGINS", "").split()
+    return origin != "null" and (urlsplit(origin).netloc == host or origin.rstrip("/") in allowed)
 
 
 # -- pages ----------------------------------------------------------------------------
@@ -493,8 +498,20 @@ def load_user() -> None:
     return None
 
 
+def setup_audit_log() -> None:
+    """The audit trail goes to ATLAS_AUDIT_LOG (a file) or standard error, once per process."""
+    if audit.handlers:
+        return
+    path = os.environ.get("ATLAS_AUDIT_LOG", "").strip()
+    handler = logging.FileHandler(path, encoding="utf-8") if path else logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s atlas.audit %(levelname)s %(message)s"))
+    audit.addHandler(handler)
+    audit.setLevel(logging.INFO)
+
+
 def init_app(app, atlas) -> Auth:
     """Configure sessions, register the login pages and the checks on every request."""
+    setup_audit_log()
     server = app.server
     auth = Auth(atlas.store, login_required=users_configured(atlas.store))
     server.secret_key = secret_key(auth.login_required)

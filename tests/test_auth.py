@@ -219,6 +219,13 @@ def test_cross_site_posts_are_refused(app):
     assert call_with_origin(client, app, "http://localhost").status_code == 200
 
 
+def test_a_proxied_public_origin_can_be_allowed(app, monkeypatch):
+    client = client_as(app, "vera")
+    assert call_with_origin(client, app, "https://atlas.example.org").status_code == 403
+    monkeypatch.setenv("ATLAS_ALLOWED_ORIGINS", "https://atlas.example.org https://other.example.org")
+    assert call_with_origin(client, app, "https://atlas.example.org").status_code == 200
+
+
 def call_with_origin(client, app, origin):
     from tests.dash_client import find_key
 
