@@ -440,3 +440,15 @@ def test_a_store_made_before_the_users_table_gets_it_when_a_user_is_added(tmp_pa
     assert not auth.users_configured(store) and auth.list_users(store) == []
     auth.add_user(store, "first", PASSWORD, "admin")
     assert [user.username for user in auth.list_users(store)] == ["first"]
+
+
+def test_users_live_in_either_backend(any_store):
+    store = any_store
+    assert auth.list_users(store) == [] and not auth.users_configured(store)
+    auth.add_user(store, "malee", PASSWORD, "analyst", "3,1")
+    auth.add_user(store, "boss", PASSWORD, "admin")
+    assert [(u.username, u.role, u.zones) for u in auth.list_users(store)] == [("boss", "admin", ()),
+                                                                             ("malee", "analyst", (1, 3))]
+    assert auth.verify_password(auth.get_user(store, "MALEE").password_hash, PASSWORD)
+    assert auth.remove_user(store, "boss") and [u.username for u in auth.list_users(store)] == ["malee"]
+    assert auth.users_configured(store)
