@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="`python -m dashboard export --help` shows how to export maps to files; "
                "`python -m dashboard serve --help` how to serve with several workers (production).")
     parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
+    parser.add_argument("--province", default=None,
+                        help="province P-code to show from a national store, e.g. TH10 (default: $ATLAS_PROVINCE or TH30)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--debug", action="store_true")
@@ -59,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from .app import create_app
 
-    app = create_app(db)
+    try:
+        app = create_app(db, province=args.province)
+    except ValueError as error:  # e.g. a province the store does not hold
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(f"atlas ready in {time.perf_counter() - started:.1f} s: http://{args.host}:{args.port}/", file=sys.stderr)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

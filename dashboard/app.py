@@ -22,9 +22,11 @@ def frame_ancestors() -> str:
     return " ".join(["'self'", *extra])
 
 
-def create_app(db: str | None = None, warm: bool = True) -> dash.Dash:
+def create_app(db: str | None = None, warm: bool = True, province: str | None = None) -> dash.Dash:
+    """The app over the store at `db`; `province` picks one province of a national store
+    (default: the store's own, or $ATLAS_PROVINCE for a national store)."""
     store = open_store(db)
-    atlas = Atlas(store)
+    atlas = Atlas(store, province=province)
     if warm:
         # Classification needs scipy (seconds to import): load it beside the start-up work.
         threading.Thread(target=importlib.import_module, args=("mapclassify",), daemon=True).start()

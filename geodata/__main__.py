@@ -13,6 +13,7 @@ from . import config
 
 EPILOG = """examples:
   python -m geodata demo --households 900000 --seed 1
+  python -m geodata national --households 13000000 --db data/national.duckdb
   python -m geodata import households examples/households.csv --dry-run
   python -m geodata import funds funds.xlsx --mode replace
   python -m geodata match my_tambons.csv --report match-report.csv
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data")
     p.add_argument("--province", default=config.DEFAULT_PROVINCE, help="province P-code (default TH30)")
     p.add_argument("--force", action="store_true", help="replace tables that hold real (imported) data")
+
+    p = command("national", "geodata.national:run_cli",
+                "Build the SYNTHETIC national data set (7,425 tambons, 77 provinces) in a new DuckDB store.",
+                "python -m geodata national --households 13000000 --db national.duckdb")
+    p.add_argument("--households", type=int, default=13_000_000, help="number of households (default 13000000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same data")
+    p.add_argument("--force", action="store_true", help="replace the store at --db if it exists")
 
     p = command("import", "geodata.importer:run_cli", "Import a CSV or XLSX file of one kind into the store.",
                 "python -m geodata import councils councils.csv --mode append")

@@ -28,6 +28,10 @@ from . import boundaries, config, schema, zones
 DUCKDB_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 
 
+# The `province` a national store records: all of Thailand (as in `geodata boundaries --province ALL`).
+NATIONAL = "ALL"
+
+
 class StoreError(RuntimeError):
     pass
 
@@ -142,7 +146,8 @@ class DuckDBStore(CommonReads):
                 con.execute(statement)
             _insert(con, "tambons", tambons)
             _insert(con, "zones", zones.default_zones(province))
-            con.execute("INSERT INTO meta VALUES ('province', ?), ('created_at', ?)", [province, _now().isoformat()])
+            con.execute("INSERT INTO meta VALUES ('province', ?), ('created_at', ?)",
+                        [province or NATIONAL, _now().isoformat()])
         # Renamed only when complete, so a crash never leaves a half-made store.
         partial.rename(self.path)
 
@@ -347,8 +352,12 @@ def frame_digest(frame: pd.DataFrame) -> str:
     return hashlib.sha256(header + b"\x1e" + row_hashes.tobytes()).hexdigest()
 
 
-def open_store(location: str | Path | None = None, province: str = config.DEFAULT_PROVINCE):
-    """Open the store at a DuckDB path or a `postgresql://` URL (default `data/atlas.duckdb` or `ATLAS_DB`)."""
+def open_store(location: str | Path | None = None, province: str | None = config.DEFAULT_PROVINCE):
+    """Open the store at a DuckDB path or a `postgresql://` URL (default `data/atlas.duckdb` or `ATLAS_DB`).
+
+    A new DuckDB store holds the tambons and zones of `province`; `province=None` makes a
+    national one (all 7,425 tambons, one zone per district) whose meta province is NATIONAL.
+    """
     location = str(location or config.default_db())
     if location.startswith(("postgresql://", "postgres://")):
         # Imported here so that DuckDB-only installs never need psycopg.

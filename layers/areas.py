@@ -12,19 +12,25 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata import boundaries, config
+from geodata.store import NATIONAL
 
 from .indicators import LEVELS
 
 
-def area_geometries(level: str, store) -> gpd.GeoDataFrame:
+def area_geometries(level: str, store, province: str | None = None) -> gpd.GeoDataFrame:
     """GeoDataFrame(pcode, geometry) in EPSG:4326 for every area of `level`, in compute()'s order.
 
-    The zone level's pcode is the zone number as text ("1".."10").
+    The zone level's pcode is the zone number as text ("1".."10"). `province`
+    picks one province of a national store (default: the store's own province;
+    a national store without one gives the whole country).
     Repeated calls return the same cached frame: do not modify it in place.
     """
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {', '.join(LEVELS)}")
-    province, zone_table = _store_facts(store)
+    stored, zone_table = _store_facts(store)
+    province = province or stored
+    if province == NATIONAL:
+        province = None  # boundaries.load's "whole country"
     if level == "zone":
         return _zone_geometries(province, zone_table)
     return _boundary_geometries(level, province)
@@ -48,13 +54,13 @@ _FACTS: dict = {}
 
 
 @lru_cache(maxsize=8)
-def _boundary_geometries(level: str, province: str) -> gpd.GeoDataFrame:
+def _boundary_geometries(level: str, province: str | None) -> gpd.GeoDataFrame:
     frame = boundaries.load(level, province)
     return frame[["pcode", "geometry"]].sort_values("pcode").reset_index(drop=True)
 
 
 @lru_cache(maxsize=8)
-def _zone_geometries(province: str, zone_table: tuple[tuple[str, int], ...]) -> gpd.GeoDataFrame:
+def _zone_geometries(province: str | None, zone_table: tuple[tuple[str, int], ...]) -> gpd.GeoDataFrame:
     districts = _boundary_geometries("district", province)
     table = pd.DataFrame(list(zone_table), columns=["pcode", "zone"])
     merged = districts.merge(table, on="pcode", how="inner")

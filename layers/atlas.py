@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from geodata import config
+from geodata.store import NATIONAL
 
 from . import areas, indicators, maplayer, rasters, registry
 
@@ -21,9 +22,21 @@ TABLE_CACHE_FORMAT = 1  # bump when compute()'s columns or rules change
 MAP_LEVELS = ("tambon", "district", "zone")
 
 
+def atlas_province(store) -> str:
+    """The province a store's maps show by default: its own, or for a national store ATLAS_PROVINCE (TH30)."""
+    stored = store.meta("province")
+    return config.DEFAULT_PROVINCE if stored in (None, NATIONAL) else stored
+
+
 class Atlas:
-    def __init__(self, store, table_cache: Path | None = None):
+    def __init__(self, store, table_cache: Path | None = None, province: str | None = None):
         self.store = store
+        # The province shown: one of a national store's 77 (default ATLAS_PROVINCE, TH30), or the store's own.
+        self.province = province or atlas_province(store)
+        if not store.scalar("SELECT count(*) FROM tambons WHERE province_pcode = $province",
+                            {"province": self.province}):
+            raise ValueError(f"{store.location} holds no tambons of province {self.province}; "
+                             f"it is a store for {store.meta('province')}")
         # Indicator tables survive restarts here, keyed by the store's version, so an
         # app restart over an unchanged store does not recompute them.
         self.table_cache = table_cache if table_cache is not None else config.cache_dir() / "indicator-tables"
@@ -69,10 +82,11 @@ class Atlas:
     # -- data ----------------------------------------------------------------
     def table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
         """Every indicator of every area of `level`, store and raster indicators alike."""
-        key = ("table", level, year, round(mpi_cutoff, 4))
+        key = ("table", level, year, round(mpi_cutoff, 4), self.province)
 
         def build():
-            table = self._persisted(key, lambda: indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff))
+            table = self._persisted(key, lambda: indicators.compute(self.store, level, year=year, mpi_cutoff=mpi_cutoff,
+                                                                    province=self.province))
             raster_values = self.raster_values(level)
             if raster_values.shape[1] > 1:
                 # Zone keys come back as numbers; areas are keyed by text everywhere else.
@@ -120,7 +134,7 @@ class Atlas:
         return self._cached(("overlay", raster_id), lambda: rasters.overlay_image(self.store, raster_id))
 
     def geometry(self, level: str):
-        return self._cached(("geometry", level), lambda: areas.area_geometries(level, self.store))
+        return self._cached(("geometry", level), lambda: areas.area_geometries(level, self.store, self.province))
 
     def geojson(self, level: str) -> dict:
         return self._cached(("geojson", level), lambda: maplayer.geojson(self.geometry(level)))
@@ -139,7 +153,8 @@ class Atlas:
     def zones(self) -> pd.DataFrame:
         return self._cached(("zones",), lambda: self.store.query(
             "SELECT zone, min(zone_name_th) AS name_th, min(zone_name_en) AS name_en, bool_or(assumed) AS assumed "
-            "FROM zones GROUP BY zone ORDER BY zone"))
+            "FROM zones WHERE district_pcode IN (SELECT district_pcode FROM tambons WHERE province_pcode = $province) "
+            "GROUP BY zone ORDER BY zone", {"province": self.province}))
 
     def synthetic_tables(self) -> list[str]:
         return self._cached(("synthetic",), self.store.synthetic_tables)

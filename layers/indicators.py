@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from geodata.store import NATIONAL
+
 from . import registry
 from .registry import LEVEL_THRESHOLDS
 
@@ -99,10 +101,19 @@ def _zone_params(zones) -> tuple[str, dict]:
     return f" AND z.zone IN ({names})", params
 
 
-def _area_of(level: str, zones, pcode: str | None = None) -> tuple[str, dict]:
-    """CTE `area_of(tambon_pcode, area)`: each tambon (in the chosen zones) and its area at `level`."""
+def _province_params(province: str | None) -> tuple[str, dict]:
+    """An `AND t.province_pcode = $province` condition; none for None or a whole national store."""
+    if province is None or province == NATIONAL:
+        return "", {}
+    return " AND t.province_pcode = $province", {"province": str(province)}
+
+
+def _area_of(level: str, zones, pcode: str | None = None, province: str | None = None) -> tuple[str, dict]:
+    """CTE `area_of(tambon_pcode, area)`: each tambon (in the chosen zones and province) and its area at `level`."""
     key = _AREA_KEY[_check_level(level)]
     zone_condition, params = _zone_params(zones)
+    province_condition, province_params = _province_params(province)
+    params |= province_params
     area_condition = ""
     if pcode is not None:
         area_condition = f" AND {key} = $area_pcode"
@@ -110,13 +121,17 @@ def _area_of(level: str, zones, pcode: str | None = None) -> tuple[str, dict]:
     sql = f"""area_of AS (
         SELECT t.pcode AS tambon_pcode, {key} AS area
         FROM tambons t LEFT JOIN zones z ON z.district_pcode = t.district_pcode
-        WHERE {key} IS NOT NULL{zone_condition}{area_condition}
+        WHERE {key} IS NOT NULL{zone_condition}{province_condition}{area_condition}
     )"""
     return sql, params
 
 
-def _households_cte(year: int | None) -> str:
-    """CTE `hh`: the household records that count, each with its area."""
+def _households_cte(year: int | None, narrow: bool = False) -> str:
+    """CTE `hh`: the household records that count, each with its area.
+
+    `narrow` (the areas are a small part of the store, e.g. one province of a
+    national store): look for latest surveys only in the areas' tambons.
+    """
     columns = ", ".join(f"h.{name}" for name in ["welfare_card", *_CAPITAL_COLUMNS, *_DEPRIVATION_COLUMNS])
     if year is not None:
         return f"""hh AS (
@@ -125,10 +140,11 @@ def _households_cte(year: int | None) -> str:
             WHERE h.survey_year = $year
         )"""
     # Without a year each tambon contributes its own latest survey.
+    only_areas = " WHERE tambon_pcode IN (SELECT tambon_pcode FROM area_of)" if narrow else ""
     return f"""hh AS (
         SELECT a.area, {columns}
         FROM households h
-        JOIN (SELECT tambon_pcode, max(survey_year) AS latest FROM households GROUP BY tambon_pcode) l
+        JOIN (SELECT tambon_pcode, max(survey_year) AS latest FROM households{only_areas} GROUP BY tambon_pcode) l
           ON l.tambon_pcode = h.tambon_pcode AND l.latest = h.survey_year
         JOIN area_of a ON a.tambon_pcode = h.tambon_pcode
     )"""
@@ -194,17 +210,31 @@ def _programme_sql(year: int | None) -> str:
     )"""
 
 
-def _referral_cases_cte(year: int | None) -> str:
-    """CTEs `home` (household -> tambon of its latest survey) and `cases` (referrals with area)."""
+def _referral_cases_cte(year: int | None, narrow: bool = False) -> str:
+    """CTEs `home` (household -> tambon of its latest survey) and `cases` (referrals with area).
+
+    `narrow` (the areas are a small part of the store): first find the referred
+    households with a record in the areas' tambons, which skips the rest of a
+    national households table, then their latest record wherever it is.
+    """
     in_year = " WHERE EXTRACT(YEAR FROM r.referred_on) = $year" if year is not None else ""
+    referred = "SELECT household_id FROM referrals"
+    candidates = ""
+    if narrow:
+        candidates = f"""candidates AS (
+        SELECT DISTINCT h.household_id FROM households h JOIN area_of a ON a.tambon_pcode = h.tambon_pcode
+        WHERE h.household_id IN ({referred})
+    ),
+    """
+        referred = "SELECT household_id FROM candidates"
     # Only households that have referrals are looked up (matching every household id is the slow
     # part), in one pass: the window picks each household's latest survey record.
-    return f"""home AS (
+    return f"""{candidates}home AS (
         SELECT household_id, tambon_pcode FROM (
             SELECT h.household_id, h.tambon_pcode,
                    row_number() OVER (PARTITION BY h.household_id ORDER BY h.survey_year DESC) AS newest
             FROM households h
-            WHERE h.household_id IN (SELECT household_id FROM referrals)
+            WHERE h.household_id IN ({referred})
         ) ranked
         WHERE newest = 1
     ),
@@ -223,8 +253,9 @@ _CASE_FIGURES = """count(*) AS {cases},
             percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS {days}"""
 
 
-def _value_sql(level: str, year: int | None, zones) -> tuple[str, dict]:
-    area_cte, params = _area_of(level, zones)
+def _value_sql(level: str, year: int | None, zones, province: str | None = None) -> tuple[str, dict]:
+    area_cte, params = _area_of(level, zones, province=province)
+    narrow = "province" in params
     referral_figures = _CASE_FIGURES.format(
         cases="referrals", share="referrals_resolved_share", days="referral_median_days"
     )
@@ -233,10 +264,10 @@ def _value_sql(level: str, year: int | None, zones) -> tuple[str, dict]:
         for column, (flag, alias) in _ZERO_WHEN_NONE.items()
     )
     sql = f"""WITH {area_cte},
-    {_households_cte(year)},
+    {_households_cte(year, narrow)},
     {_household_sql()},
     {_programme_sql(year)},
-    {_referral_cases_cte(year)},
+    {_referral_cases_cte(year, narrow)},
     ref_agg AS (
         SELECT area, {referral_figures}
         FROM cases GROUP BY area
@@ -284,14 +315,16 @@ def compute(
     mpi_cutoff: float = DEFAULT_MPI_CUTOFF,
     zones=None,
     thresholds=LEVEL_THRESHOLDS,
+    province: str | None = None,
 ) -> pd.DataFrame:
     """One row per area of `level` (all areas, with or without data), sorted by pcode.
 
     Columns: area_columns(level) then indicator_columns(), indicators as floats
-    with NaN for "no data". `zones` keeps only areas in those zone numbers.
+    with NaN for "no data". `zones` keeps only areas in those zone numbers;
+    `province` only the areas of that province (for a national store).
     """
     year = normalise_year(year)
-    sql, params = _value_sql(level, year, zones)
+    sql, params = _value_sql(level, year, zones, province)
     params |= _thresholds_params(mpi_cutoff, thresholds)
     if year is not None:
         params["year"] = year
@@ -299,7 +332,7 @@ def compute(
     columns = indicator_columns()
     values[columns] = values[columns].apply(pd.to_numeric, errors="coerce").astype(float)
     values["pcode"] = values["pcode"].astype(str)
-    names = area_names(store, level, zones)
+    names = area_names(store, level, zones, province)
     frame = names.merge(values, on="pcode", how="left", validate="one_to_one")
     return frame[area_columns(level) + columns]
 
@@ -315,6 +348,7 @@ def compute_cached(
     mpi_cutoff: float = DEFAULT_MPI_CUTOFF,
     zones=None,
     thresholds=LEVEL_THRESHOLDS,
+    province: str | None = None,
 ) -> pd.DataFrame:
     """compute() for request handlers: remembered per store content, and zone filters served from memory.
 
@@ -328,10 +362,10 @@ def compute_cached(
     year = normalise_year(year)
     chosen = tuple(sorted({int(zone) for zone in zones})) if zones else None
     sql_zones = chosen if level == "province" else None
-    key = (store.location, stamp, level, year, float(mpi_cutoff), sql_zones, tuple(map(float, thresholds)))
+    key = (store.location, stamp, level, year, float(mpi_cutoff), sql_zones, tuple(map(float, thresholds)), province)
     frame = _CACHE.get(key) if stamp is not None else None
     if frame is None:
-        frame = compute(store, level, year, mpi_cutoff, sql_zones, thresholds)
+        frame = compute(store, level, year, mpi_cutoff, sql_zones, thresholds, province)
         if stamp is not None:
             if len(_CACHE) >= _CACHE_SIZE:
                 _CACHE.pop(next(iter(_CACHE)))  # oldest first
@@ -342,10 +376,14 @@ def compute_cached(
     return frame.reset_index(drop=True).copy()
 
 
-def area_names(store, level: str = "tambon", zones=None) -> pd.DataFrame:
-    """Every area of `level` (in `zones`) with pcode, name_th, name_en (+ parents for tambons/districts), sorted."""
+def area_names(store, level: str = "tambon", zones=None, province: str | None = None) -> pd.DataFrame:
+    """Every area of `level` (in `zones` and `province`) with pcode, name_th, name_en (+ parents for
+    tambons/districts), sorted."""
     zone_condition, params = _zone_params(zones)
-    base = "FROM tambons t LEFT JOIN zones z ON z.district_pcode = t.district_pcode WHERE TRUE" + zone_condition
+    province_condition, province_params = _province_params(province)
+    params |= province_params
+    base = ("FROM tambons t LEFT JOIN zones z ON z.district_pcode = t.district_pcode WHERE TRUE"
+            + zone_condition + province_condition)
     if _check_level(level) == "tambon":
         sql = f"""SELECT t.pcode, t.name_th, t.name_en, t.district_pcode, t.district_th, t.district_en, z.zone
                   {base} ORDER BY t.pcode"""
@@ -429,7 +467,7 @@ def referrals_by_agency(store, level: str, pcode: str, year: int | None = None) 
     if year is not None:
         params["year"] = year
     figures = _CASE_FIGURES.format(cases="cases", share="resolved_share", days="median_days")
-    sql = f"""WITH {area_cte}, {_referral_cases_cte(year)}
+    sql = f"""WITH {area_cte}, {_referral_cases_cte(year, narrow=True)}
         SELECT coalesce(agency, '') AS agency, {figures}
         FROM cases GROUP BY coalesce(agency, '')
         ORDER BY cases DESC, agency"""
