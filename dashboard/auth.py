@@ -303,12 +303,6 @@ def current_user() -> User | None:
     return flask.g.get("atlas_user")
 
 
-def household_zones():
-    """Zones whose household rows this request may see: None = all, () = none."""
-    user = current_user()
-    return user.household_zones() if user else ()
-
-
 def csrf_token() -> str:
     token = flask.session.get("csrf")
     if not token:
@@ -319,7 +313,7 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     sent = flask.request.form.get("csrf_token", "")
     expected = flask.session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         flask.abort(400, description="CSRF token missing or wrong / โทเคนของแบบฟอร์มไม่ถูกต้อง: reload the page and try again")
 
 

@@ -203,6 +203,8 @@ def test_login_and_forms_need_the_csrf_token(app):
     assert client.post("/login", data={"username": "anan", "password": PASSWORD}).status_code == 400
     assert client.post("/login", data={"username": "anan", "password": PASSWORD,
                                        "csrf_token": "guessed"}).status_code == 400
+    assert client.post("/login", data={"username": "anan", "password": PASSWORD,
+                                       "csrf_token": "โทเคน"}).status_code == 400
     analyst = client_as(app, "anan")
     upload = {"kind": "councils", "mode": "append", "file": (io.BytesIO(b"council_id\n"), "c.csv")}
     assert analyst.post("/upload", data=upload, content_type="multipart/form-data").status_code == 400
