@@ -32,7 +32,9 @@ def _shown(row, column):
 
 def breadcrumb(atlas, view) -> list[dict]:
     """Province › zone › district › tambon for the selected area (or the drill-down focus)."""
-    crumbs = [{"level": "province", "pcode": None, "name_th": "นครราชสีมา", "name_en": "Nakhon Ratchasima"}]
+    # The province shown (one store may hold the whole country): its names come with the province row.
+    province = atlas.table("province", view.year, view.mpi_cutoff).iloc[0]
+    crumbs = [{"level": "province", "pcode": None, "name_th": province["name_th"], "name_en": province["name_en"]}]
     target = view.area or view.district
     level = atlas.area_level(target)
     zone = district = None

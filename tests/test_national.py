@@ -115,6 +115,10 @@ def test_the_atlas_shows_bangkok_from_the_national_store(store):
     assert len(zones) == 50 and "พระนคร" in set(zones["name_th"])
     assert list(atlas.table("zone")["pcode"]) == list(atlas.geometry("zone")["pcode"])
     assert list(atlas.table("province")["pcode"]) == ["TH10"]
+    from dashboard.state import View
+    from layers.profile import breadcrumb
+
+    assert breadcrumb(atlas, View())[0]["name_en"] == "Bangkok"
 
 
 def test_a_national_store_opens_on_the_default_province(store):
