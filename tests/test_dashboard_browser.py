@@ -105,11 +105,13 @@ def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
     open_map(page, app.url)
     box = page.locator("#map").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    for _ in range(3):
-        page.mouse.wheel(0, -300)
-        page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('#map .js-plotly-plot')._fullLayout.map._subplot.map.isMoving()")
-    page.wait_for_timeout(500)
+    # One scroll gesture: plotly records the zoom when the gesture's animation ends.
+    page.mouse.wheel(0, -600)
+    # Wait until the zoom has ended and plotly has recorded it as the user's own.
+    page.wait_for_function("""() => { const gd = document.querySelector('#map .js-plotly-plot');
+        const map = gd._fullLayout.map._subplot.map;
+        return !map.isMoving() && gd.layout.map && Math.abs(gd.layout.map.zoom - map.getZoom()) < 1e-9; }""")
+    settle(page)
     zoomed = page.evaluate(VIEWPORT)
     before = page.evaluate(PAINTED)["fills"]
     choose(page, "#indicator", "capital_human")
