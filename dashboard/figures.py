@@ -87,7 +87,7 @@ def base_figure(levels: dict[str, LevelGeometry], outline: dict, bounds) -> go.F
     figure.update_layout(
         map={"style": "white-bg", "center": centre, "zoom": zoom, "domain": {"x": MAP_DOMAIN_X, "y": [0, 1]}},
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        height=MAP_HEIGHT,
+        autosize=True,  # the graph's box sets the size: 640 px on the page, the whole frame when embedded
         paper_bgcolor="#ffffff",
         font={"family": "Noto Sans Thai, Sarabun, Loma, sans-serif"},
         uirevision="province",

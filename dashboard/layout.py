@@ -117,7 +117,8 @@ def build_layout(atlas):
                 html.Nav(id="breadcrumb", className="breadcrumb"),
                 html.Div(id="household-access", className="household-access"),  # analysts only
                 dcc.Graph(id="map", figure=base_map_figure(atlas), className="map",
-                          config={"displaylogo": False, "scrollZoom": True,
+                          style={"height": f"{figures.MAP_HEIGHT}px"},
+                          config={"displaylogo": False, "scrollZoom": True, "responsive": True,
                                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
                 html.Div(id="map-legend-note", className="note"),
                 html.Section(id="ranking-section", children=[

@@ -183,6 +183,8 @@ def test_embed_mode_shows_only_the_map_and_legend_and_sends_frame_ancestors(serv
     (artifacts_dir / "export-embed-mode.png").write_bytes(screenshot)
     box = page.locator("#map").bounding_box()
     assert box["width"] > 1500, "the map takes the whole width"
+    viewport = page.viewport_size
+    assert box["height"] > viewport["height"] * 0.8, "and nearly the whole height of the frame"
     assert watched.blocked == []
     page.close()
 
