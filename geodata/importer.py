@@ -794,7 +794,10 @@ def run_match_cli(args) -> int:
     districts = frame[district_header] if district_header else None
     report = resolver.report(frame[tambon_header], districts)
     out = Path(args.report) if args.report else path.with_name(f"{path.stem}-match.csv")
-    report.to_csv(out, index=False, encoding="utf-8-sig")  # with BOM so Excel shows Thai
+    from layers.privacy import neutralise_frame
+
+    # Names come from the user's file: a cell such as =HYPERLINK(...) must stay inert in Excel.
+    neutralise_frame(report).to_csv(out, index=False, encoding="utf-8-sig")  # with BOM so Excel shows Thai
     counts = report["status"].value_counts()
     matched = report.loc[report["status"] == "ok", "pcode"].nunique()
     by_status = ", ".join(f"{counts.get(s, 0):,} {s}" for s in ("ok", "ambiguous", "unknown", "conflict", "missing")

@@ -526,6 +526,10 @@ def test_cli_match_writes_a_report(tmp_path):
     assert report.at[0, "pcode"] == "TH301501" and report.at[0, "district_th"] == "พิมาย"
     assert report.at[1, "suggestions"].count("บ้านใหม่") == 3
     assert "ในเมือง" in report.at[2, "suggestions"]
+    injected = write(tmp_path / "formula.csv", "ตำบล,อำเภอ\n=HYPERLINK(\"http://x\"),\n")
+    cli("match", injected, "--db", tmp_path / "none.duckdb")
+    cells = pd.read_csv(tmp_path / "formula-match.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert cells.at[0, "tambon_given"].startswith("'="), "a formula from the user's file is written inert"
     ok = cli("match", EXAMPLES / "households.csv", "--report", tmp_path / "r.csv", "--db", tmp_path / "none.duckdb")
     assert ok.returncode == 0 and (tmp_path / "r.csv").exists()
     assert not (tmp_path / "none.duckdb").exists()
