@@ -15,7 +15,7 @@ import pandas as pd
 from geodata import config
 from geodata.store import NATIONAL
 
-from . import areas, indicators, maplayer, rasters, registry
+from . import areas, indicators, maplayer, population, rasters, registry
 
 TABLE_CACHE_FORMAT = 1  # bump when compute()'s columns or rules change
 
@@ -55,8 +55,10 @@ class Atlas:
             else:
                 refresh_rasters = False
         if refresh_rasters:
-            # Registered rasters become indicators like any other.
+            # Registered rasters become indicators like any other; a population raster
+            # also gives every count indicator per-capita and per-km² companions.
             rasters.register_raster_indicators(self.store)
+            population.register_rate_indicators(self.store)
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
@@ -92,7 +94,7 @@ class Atlas:
                 # Zone keys come back as numbers; areas are keyed by text everywhere else.
                 raster_values = raster_values.assign(pcode=raster_values["pcode"].astype(str))
                 table = table.merge(raster_values, on="pcode", how="left")
-            return table
+            return population.add_rates(table, self.store, level)
 
         return self._cached(key, build)
 

@@ -321,8 +321,10 @@ def all_indicators() -> list[Indicator]:
 
 
 def store_indicators() -> list[Indicator]:
-    """The indicators that layers.indicators.compute() returns as columns."""
-    return [indicator for indicator in all_indicators() if indicator.theme in STORE_THEMES]
+    """The indicators that layers.indicators.compute() returns as columns (those declared here;
+    layers registered at run time, such as rasters or per-capita rates, are computed elsewhere)."""
+    declared = {indicator.id for indicator in _DECLARED}
+    return [indicator for indicator in all_indicators() if indicator.id in declared]
 
 
 def get(indicator_id: str) -> Indicator:

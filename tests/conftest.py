@@ -71,3 +71,14 @@ def any_store(request, tmp_path):
 def both_stores(tmp_path, pg_store_url):
     """A fresh DuckDB store and a fresh PostgreSQL store, to compare their answers."""
     return open_store(tmp_path / "atlas.duckdb"), open_store(pg_store_url)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_indicator_registry():
+    """Indicators registered at run time (rasters, rates) by one test do not leak into the next."""
+    from layers import registry
+
+    saved = dict(registry._REGISTRY)
+    yield
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)

@@ -11,6 +11,7 @@ import os
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 import shapely
@@ -23,6 +24,7 @@ from geodata import boundaries
 from geodata import rasters as reg
 from geodata.__main__ import main
 from geodata.rasters import RasterError
+from geodata.store import TableWrite
 from layers import rasters as lr
 
 UTM = 32647
@@ -494,3 +496,25 @@ def test_demo_raster_is_distance_to_district_seats(store, data_folder):
     stats = lr.tambon_stats(store, "access_distance").set_index("pcode")
     seat_tambons = stats.loc[seats["tambon_pcode"], "mean"]
     assert seat_tambons.median() < stats["mean"].median()
+
+
+def test_a_population_raster_gives_count_indicators_per_capita_and_density(store, tmp_path, outline_utm):
+    from layers import population, registry
+    from layers.atlas import Atlas
+
+    transform, shape = utm_grid(outline_utm)  # 500 m cells of 1 person: 4 people per km²
+    register(store, write(tmp_path / "pop.tif", np.ones(shape, np.float32), transform), "pop",
+             kind="population", unit_en="people")
+    councils = pd.DataFrame({"council_id": ["a", "b", "c"], "name": "x", "registered_year": 2010, "member_groups": 1,
+                             "tambon_pcode": ["TH300101", "TH300101", "TH301501"]})
+    store.write([TableWrite("councils", councils)])
+    atlas = Atlas(store, table_cache=tmp_path / "cache")
+    table = atlas.table("tambon").set_index("pcode")
+    people = lr.zonal_for_level(store, "pop", "tambon").set_index("pcode")["sum"]
+    assert table.loc["TH300101", "councils_per_1000"] == pytest.approx(2 / people["TH300101"] * 1000)
+    assert table.loc["TH300102", "councils_per_1000"] == 0
+    areas = lr.area_km2(store, "tambon")
+    assert table.loc["TH301501", "councils_per_km2"] == pytest.approx(1 / areas["TH301501"])
+    assert registry.get("targeted_poor_per_1000").household_based, "rates of household counts stay suppressible"
+    assert "per 1,000 people" in registry.get("councils_per_1000").name_en
+    assert len(population.rate_indicators(population.population_raster(store))) == 2 * len(population.COUNT_INDICATORS)
