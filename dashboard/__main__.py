@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         app = create_app(db, province=args.province)
-    except ValueError as error:  # e.g. a province the store does not hold
+    except (ValueError, RuntimeError) as error:  # a province the store does not hold, no secret key with logins
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"atlas ready in {time.perf_counter() - started:.1f} s: http://{args.host}:{args.port}/", file=sys.stderr)
