@@ -9,6 +9,7 @@ parsing are measured as they happen on real files.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -18,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# A province-wide file is larger than the default import limit, as a real one would be.
+os.environ.setdefault("ATLAS_MAX_IMPORT_MB", "500")
 
 from geodata import boundaries, importer  # noqa: E402
 from geodata.store import open_store  # noqa: E402
