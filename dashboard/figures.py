@@ -123,7 +123,7 @@ def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> l
         # Ranks go as bare numbers (out of focus: "–"); the "/N" lives once in the template.
         (trace + ("customdata",), [[v, "–" if r is None else r] for v, r in zip(layer.value_text, layer.rank)]),
         (trace + ("hovertemplate",),
-         f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}<br>"
+         f"<b>%{{text}}</b><br>{label}: %{{customdata[0]}}{f' <i>({unit})</i>' if unit else ''}<br>"
          f"{t('rank', lang)}: %{{customdata[1]}}/{focus_total}<extra></extra>"),
         # Arrays only where areas differ: a scalar keeps the response small.
         (trace + ("marker", "opacity"),
