@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := chromium chromium-driver fonts-thai-tlwg fonts-noto-core \
-	postgresql postgis libreoffice-impress-nogui poppler-utils
+	postgresql postgis libreoffice-impress-nogui poppler-utils python3-venv
 DB ?= data/atlas.duckdb
 
 .PHONY: install system python run test bench demo clean
@@ -17,7 +17,7 @@ install: system python
 system:
 	@if ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
 
 python: $(VENV)/.installed
