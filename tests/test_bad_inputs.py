@@ -23,8 +23,7 @@ from geodata.store import open_store
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 BAD = DATA / "bad"
-sys.path.insert(0, str(DATA))
-import make_bad_corpus  # noqa: E402
+from tests.data import make_bad_corpus  # noqa: E402
 
 # file -> (kind, words its error must contain). Kind "raster" is `raster add`; a
 # "raster:band=N" kind passes that band.
