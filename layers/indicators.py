@@ -337,45 +337,6 @@ def compute(
     return frame[area_columns(level) + columns]
 
 
-_CACHE: dict[tuple, pd.DataFrame] = {}
-_CACHE_SIZE = 32
-
-
-def compute_cached(
-    store,
-    level: str = "tambon",
-    year: int | None = None,
-    mpi_cutoff: float = DEFAULT_MPI_CUTOFF,
-    zones=None,
-    thresholds=LEVEL_THRESHOLDS,
-    province: str | None = None,
-) -> pd.DataFrame:
-    """compute() for request handlers: remembered per store content, and zone filters served from memory.
-
-    The key includes store.version() (when the store has one), so an import is
-    seen at once. Tambon, district and zone rows depend only on their own
-    records, so a zone filter is a row filter of the unfiltered table; the
-    province row changes with the zones and is computed for them.
-    """
-    version = getattr(store, "version", None)
-    stamp = version() if callable(version) else None
-    year = normalise_year(year)
-    chosen = tuple(sorted({int(zone) for zone in zones})) if zones else None
-    sql_zones = chosen if level == "province" else None
-    key = (store.location, stamp, level, year, float(mpi_cutoff), sql_zones, tuple(map(float, thresholds)), province)
-    frame = _CACHE.get(key) if stamp is not None else None
-    if frame is None:
-        frame = compute(store, level, year, mpi_cutoff, sql_zones, thresholds, province)
-        if stamp is not None:
-            if len(_CACHE) >= _CACHE_SIZE:
-                _CACHE.pop(next(iter(_CACHE)))  # oldest first
-            _CACHE[key] = frame
-    if chosen and level != "province":
-        column = frame["pcode"] if level == "zone" else frame["zone"].astype("Int64").astype(str)
-        frame = frame[column.isin([str(zone) for zone in chosen])]
-    return frame.reset_index(drop=True).copy()
-
-
 def area_names(store, level: str = "tambon", zones=None, province: str | None = None) -> pd.DataFrame:
     """Every area of `level` (in `zones` and `province`) with pcode, name_th, name_en (+ parents for
     tambons/districts), sorted."""

@@ -413,18 +413,3 @@ def test_area_geometries_match_compute_rows_and_follow_zone_edits(tmp_path):
     assert len(after) == len(before) - 1 and "2" not in after["pcode"].tolist()
     merged_area = before.set_index("pcode").loc[["1", "2"]].to_crs(32647).area.sum()
     assert after.set_index("pcode").loc[["1"]].to_crs(32647).area.iloc[0] == pytest.approx(merged_area, rel=1e-6)
-
-
-# --- cached variant for the dashboard -------------------------------------------------------
-def test_compute_cached_equals_compute_and_sees_new_imports(tmp_path):
-    store = fill(open_store(tmp_path / "atlas.duckdb"), tables=("households", "councils"))
-    for level, zones in [("tambon", [7, 1]), ("district", [1]), ("zone", [1, 3]), ("province", [7]), ("tambon", None)]:
-        expected = compute(store, level, zones=zones)
-        pd.testing.assert_frame_equal(indicators.compute_cached(store, level, zones=zones), expected)
-        pd.testing.assert_frame_equal(indicators.compute_cached(store, level, zones=zones), expected)
-    changed = indicators.compute_cached(store, "tambon", year=2023)
-    changed.loc[0, "households"] = -1  # a caller's change must not reach the cache
-    assert indicators.compute_cached(store, "tambon", year=2023).loc[0, "households"] != -1
-    assert math.isnan(row(indicators.compute_cached(store, "tambon"), A)["housing_projects"])
-    store.write([TableWrite("housing_projects", HOUSING)])
-    assert row(indicators.compute_cached(store, "tambon"), A)["housing_projects"] == 2
