@@ -52,3 +52,12 @@ def register(app, atlas):
         on_about = (pathname or "/").rstrip("/").endswith("/about")
         content = about.about_page(view.lang, atlas.synthetic_tables(), atlas.imports()) if on_about else []
         return on_about, not on_about, content, "embed" if view.embed else "", not atlas.synthetic_tables()
+
+    # Embed mode changes the map's box after plotly has drawn it: tell plotly to measure again.
+    app.clientside_callback(
+        """function(className) {
+            if (className) { setTimeout(function() { window.dispatchEvent(new Event('resize')); }, 50); }
+            return className || '';
+        }""",
+        Output("layout-mode", "data"), Input("page", "className"),
+    )
