@@ -239,7 +239,9 @@ class Browser:
         if layout is None or dependencies is None:
             return
         if dependencies.text not in self.callbacks_cache:  # parsed once for all users
-            self.callbacks_cache[dependencies.text] = [Callback(spec) for spec in dependencies.json()]
+            # Clientside callbacks run in the browser's JavaScript and cost the server nothing.
+            self.callbacks_cache[dependencies.text] = [Callback(spec) for spec in dependencies.json()
+                                                       if not spec.get("clientside_function")]
         self.callbacks = self.callbacks_cache[dependencies.text]
         self.ids, self.props, self.owned = {}, {}, defaultdict(set)
         self.register(layout.json(), None)

@@ -77,6 +77,9 @@ def gunicorn_options(args) -> dict:
         "worker_class": "gthread",
         "timeout": args.timeout,
         "graceful_timeout": 20,
+        # Keep a browser's connection open across a user's pauses (gunicorn's 2 s default makes
+        # the server close it just as the next click reuses it, which the browser sees as a reset).
+        "keepalive": 75,
         "preload_app": True,
         "accesslog": args.access_log,
         # worker <pid>, method, path, status, bytes, duration in ms: enough to find slow callbacks
