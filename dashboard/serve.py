@@ -1,6 +1,7 @@
 """`python -m dashboard serve`: the atlas behind gunicorn, as in production.
 
-    python -m dashboard serve [--db PATH] [--host 127.0.0.1] [--port 8050] [--workers N] [--timeout S]
+    python -m dashboard serve [--db PATH] [--province TH30] [--host 127.0.0.1] [--port 8050]
+                              [--workers N] [--threads N] [--timeout S] [--access-log FILE]
 
 The container runs this command; it serves `dashboard.wsgi:server`. The app is
 built once in the parent (preload), so the atlas caches are warmed, and the
@@ -32,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m dashboard serve",
         description="Serve the atlas with gunicorn (several worker processes), as in production.")
     parser.add_argument("--db", default=None, help=f"store (default: $ATLAS_DB or {config.default_db()})")
+    parser.add_argument("--province", default=None,
+                        help="province P-code to show from a national store, e.g. TH10 (default: $ATLAS_PROVINCE or TH30)")
     parser.add_argument("--host", default=os.environ.get("ATLAS_HOST", "127.0.0.1"),
                         help="address to listen on (0.0.0.0 in a container)")
     parser.add_argument("--port", type=int, default=env_int("ATLAS_PORT", 8050))
@@ -44,17 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--access-log", default=os.environ.get("ATLAS_ACCESS_LOG"),
                         help="file for the access log, '-' for standard output (default: none)")
     return parser
-
-
-def ensure_store(db: str) -> None:
-    """Build the SYNTHETIC demo data set when the store file does not exist yet."""
-    if "://" in db or os.path.exists(db):
-        return
-    from geodata.demo import build_demo
-    from geodata.store import open_store
-
-    print(f"no store at {db}: building the SYNTHETIC demo data set first", file=sys.stderr)
-    build_demo(open_store(db))
 
 
 def warn_without_secret_key() -> None:
@@ -91,7 +83,7 @@ def gunicorn_options(args) -> dict:
     }
 
 
-def run_gunicorn(options: dict) -> None:
+def run_gunicorn(server, options: dict) -> None:
     from gunicorn.app.base import BaseApplication
 
     class AtlasApplication(BaseApplication):
@@ -101,19 +93,30 @@ def run_gunicorn(options: dict) -> None:
                     self.cfg.set(key, value)
 
         def load(self):
-            from .wsgi import server
-
             return server
 
     AtlasApplication(prog="python -m dashboard serve").run()
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .__main__ import ensure_store
+    from .wsgi import create_server
+
     args = build_parser().parse_args(argv)
-    db = args.db or config.default_db()
-    ensure_store(db)
-    # dashboard.wsgi reads its configuration from the environment only.
+    db = ensure_store(args.db or config.default_db())  # the same demo store as `python -m dashboard`
+    # dashboard.wsgi reads its configuration from the environment only; keep both in step.
     os.environ["ATLAS_DB"] = db
+    if args.province:
+        os.environ["ATLAS_PROVINCE"] = args.province
     warn_without_secret_key()
-    run_gunicorn(gunicorn_options(args))
+    try:
+        # Built here, before gunicorn starts, so that a configuration error is one clear line.
+        server = create_server(db, args.province)
+    except (ValueError, RuntimeError) as error:  # a province the store lacks, logins without a key
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    # create_app imports mapclassify in a background thread; finish that before forking.
+    import mapclassify  # noqa: F401
+
+    run_gunicorn(server, gunicorn_options(args))
     return 0

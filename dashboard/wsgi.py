@@ -4,6 +4,7 @@ Configured only by environment variables, so a container, a systemd unit and
 `python -m dashboard serve` all set it up the same way:
 
     ATLAS_DB               the store: a DuckDB file or a postgresql:// URL (default data/atlas.duckdb)
+    ATLAS_PROVINCE         the province shown from a national store (default: the store's own)
     ATLAS_SECRET_KEY       signs session cookies; must be the same in every worker and survive
                            restarts, so set it in production (without it a random key is made
                            when the app is built: once, before forking, with --preload)
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 
 import flask
 
@@ -26,17 +26,7 @@ from geodata import config
 log = logging.getLogger(__name__)
 
 
-def secret_key() -> str:
-    """ATLAS_SECRET_KEY, or a random key (sessions then end when this process does)."""
-    configured = os.environ.get("ATLAS_SECRET_KEY", "").strip()
-    if configured:
-        return configured
-    log.warning("ATLAS_SECRET_KEY is not set: using a random key for this process only; "
-                "sessions are not shared between workers and end at restart")
-    return secrets.token_hex(32)
-
-
-def create_server(db: str | None = None) -> flask.Flask:
+def create_server(db: str | None = None, province: str | None = None) -> flask.Flask:
     """The Flask server of a fully configured, warmed atlas app."""
     from .app import create_app
 
@@ -45,10 +35,8 @@ def create_server(db: str | None = None) -> flask.Flask:
         # open_store would create an empty store, which serves blank maps; say why.
         log.warning("no store at %s: a new empty store is created (`python -m dashboard serve` "
                     "builds the demo data instead)", location)
-    server = create_app(location).server
-    if not server.secret_key:  # create_app may already have set one from its own configuration
-        server.secret_key = secret_key()
-    return server
+    # The session key comes from ATLAS_SECRET_KEY inside create_app (dashboard/auth.py).
+    return create_app(location, province=province or os.environ.get("ATLAS_PROVINCE") or None).server
 
 
 _built: dict[str, flask.Flask] = {}

@@ -327,6 +327,16 @@ def test_callbacks_work_on_both_workers(served):
     assert patch.json()["response"]["map"]["figure"]["__dash_patch_update"]
 
 
+def test_serve_refuses_a_province_the_store_lacks_in_one_line(served, tmp_path):
+    db = re.search(r"--db (\S+)", " ".join(served.process.args)).group(1)
+    result = subprocess.run(
+        [sys.executable, "-m", "dashboard", "serve", "--db", db, "--province", "TH10", "--port", str(free_port())],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "TH10" in result.stderr and "Traceback" not in result.stderr
+    assert "Starting gunicorn" not in result.stderr
+
+
 def test_serve_stops_cleanly_on_sigterm(served):
     workers = served.booted_workers()
     assert served.stop() == 0
