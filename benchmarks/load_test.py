@@ -463,10 +463,13 @@ def worker_pids(log: Path) -> list[int]:
 def build_store(folder: Path, households: int) -> str:
     from geodata.demo import build_demo
     from geodata.store import open_store
+    from layers.rasters import register_demo_raster
 
     db = folder / "atlas.duckdb"
     started = time.perf_counter()
-    build_demo(open_store(db), households=households, seed=1, progress=False)
+    store = open_store(db)
+    build_demo(store, households=households, seed=1, progress=False)
+    register_demo_raster(store)  # as `python -m dashboard` builds its demo store
     print(f"demo store: {households:,} households in {time.perf_counter() - started:.0f} s")
     return str(db)
 
@@ -509,6 +512,9 @@ def run(args) -> int:
         if process is not None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+        if not args.db:  # the demo store built here; the logs stay for a look
+            for built in folder.glob("atlas.duckdb*"):
+                built.unlink()
     return 0 if sum(recorder.errors.values()) == 0 else 1
 
 
