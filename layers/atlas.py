@@ -121,6 +121,19 @@ class Atlas:
             pass  # a read-only cache folder only costs speed
         return frame
 
+    def area_lists(self, level: str, pcode: str, year: int | None = None) -> dict[str, pd.DataFrame]:
+        """The councils, funds and housing projects of one area, cut from one cached query per level."""
+        every = self._cached(("lists", level, year), lambda: indicators.area_lists(
+            self.store, level, None, year=year, province=self.province))
+        return {key: frame[frame["area"] == str(pcode)].drop(columns="area").reset_index(drop=True)
+                for key, frame in every.items()}
+
+    def referrals_by_agency(self, level: str, pcode: str, year: int | None = None) -> pd.DataFrame:
+        """Referral cases of one area by agency, cut from one cached query per level."""
+        every = self._cached(("referrals-by-agency", level, year), lambda: indicators.referrals_by_agency(
+            self.store, level, None, year=year, province=self.province))
+        return every[every["area"] == str(pcode)].drop(columns="area").reset_index(drop=True)
+
     def raster_values(self, level: str) -> pd.DataFrame:
         return self._cached(("raster-values", level), lambda: rasters.raster_indicator_values(self.store, level))
 

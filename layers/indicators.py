@@ -395,24 +395,27 @@ _LISTS = {
 }
 
 
-def area_lists(store, level: str, pcode: str, year: int | None = None) -> dict[str, pd.DataFrame]:
-    """The councils, welfare funds and housing projects in one area (in or before `year`).
+def area_lists(store, level: str, pcode: str | None, year: int | None = None,
+               province: str | None = None) -> dict[str, pd.DataFrame]:
+    """The councils, welfare funds and housing projects in one area (in or before `year`);
+    with pcode=None, those of every area of `level`, with the area's key in column `area`.
 
     Returns {"councils", "welfare_funds", "housing_projects"} -> DataFrame with columns
     id, name, tambon_pcode, tambon_th, tambon_en, year, then the table's key figures;
     sorted by tambon then name.
     """
     year = normalise_year(year)
-    area_cte, params = _area_of(level, None, pcode)
+    area_cte, params = _area_of(level, None, pcode, province)
     if year is not None:
         params["year"] = year
+    area_column = ", a.area" if pcode is None else ""
     lists = {}
     for key, (table, id_column, year_column, figures) in _LISTS.items():
         in_year = f" WHERE x.{year_column} <= $year" if year is not None else ""
         extra = "".join(f", x.{column}" for column in figures)
         sql = f"""WITH {area_cte}
             SELECT x.{id_column} AS id, x.name, t.pcode AS tambon_pcode, t.name_th AS tambon_th,
-                   t.name_en AS tambon_en, x.{year_column} AS year{extra}
+                   t.name_en AS tambon_en, x.{year_column} AS year{extra}{area_column}
             FROM {table} x
             JOIN area_of a ON a.tambon_pcode = x.tambon_pcode
             JOIN tambons t ON t.pcode = x.tambon_pcode{in_year}
@@ -421,20 +424,26 @@ def area_lists(store, level: str, pcode: str, year: int | None = None) -> dict[s
     return lists
 
 
-def referrals_by_agency(store, level: str, pcode: str, year: int | None = None) -> pd.DataFrame:
-    """Referral cases of one area by agency: agency, cases, resolved_share, median_days (most cases first)."""
+def referrals_by_agency(store, level: str, pcode: str | None, year: int | None = None,
+                        province: str | None = None) -> pd.DataFrame:
+    """Referral cases of one area by agency: agency, cases, resolved_share, median_days (most cases first);
+    with pcode=None, for every area of `level` at once, with the area's key in column `area`."""
     year = normalise_year(year)
-    area_cte, params = _area_of(level, None, pcode)
+    area_cte, params = _area_of(level, None, pcode, province)
     if year is not None:
         params["year"] = year
     figures = _CASE_FIGURES.format(cases="cases", share="resolved_share", days="median_days")
-    sql = f"""WITH {area_cte}, {_referral_cases_cte(year, narrow=True)}
-        SELECT coalesce(agency, '') AS agency, {figures}
-        FROM cases GROUP BY coalesce(agency, '')
-        ORDER BY cases DESC, agency"""
+    by_area = "area, " if pcode is None else ""
+    # One area is a small part of the store: look only at its households (narrow).
+    sql = f"""WITH {area_cte}, {_referral_cases_cte(year, narrow=pcode is not None)}
+        SELECT {by_area}coalesce(agency, '') AS agency, {figures}
+        FROM cases GROUP BY {by_area}coalesce(agency, '')
+        ORDER BY {by_area}cases DESC, agency"""
     frame = _query(store, sql, params)
     frame["cases"] = frame["cases"].astype(int)
     frame[["resolved_share", "median_days"]] = frame[["resolved_share", "median_days"]].astype(float)
+    if pcode is None:
+        frame["area"] = frame["area"].astype(str)
     return frame.reset_index(drop=True)
 
 

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from . import indicators, privacy
+from . import privacy
 
 KEY_FIGURES = [
     "households", "targeted_poor", "mpi_headcount", "councils", "welfare_funds", "fund_members",
@@ -69,8 +69,8 @@ def area_profile(atlas, pcode: str, view) -> dict | None:
     if row is None:
         return None
     province = privacy.suppress_small_counts(atlas.table("province", view.year, view.mpi_cutoff)).iloc[0]
-    lists = indicators.area_lists(atlas.store, level, pcode)
-    referrals = privacy.suppress_case_table(indicators.referrals_by_agency(atlas.store, level, pcode, year=view.year))
+    lists = atlas.area_lists(level, pcode, view.year)
+    referrals = privacy.suppress_case_table(atlas.referrals_by_agency(level, pcode, view.year))
     return {
         "level": level,
         "pcode": pcode,

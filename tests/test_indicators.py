@@ -413,3 +413,17 @@ def test_area_geometries_match_compute_rows_and_follow_zone_edits(tmp_path):
     assert len(after) == len(before) - 1 and "2" not in after["pcode"].tolist()
     merged_area = before.set_index("pcode").loc[["1", "2"]].to_crs(32647).area.sum()
     assert after.set_index("pcode").loc[["1"]].to_crs(32647).area.iloc[0] == pytest.approx(merged_area, rel=1e-6)
+
+
+def test_lists_and_referrals_for_every_area_at_once_match_one_area_at_a_time(tmp_path):
+    store = fill(open_store(tmp_path / "atlas.duckdb"))
+    for level in ("tambon", "district", "zone"):
+        every_list = indicators.area_lists(store, level, None)
+        every_case = indicators.referrals_by_agency(store, level, None)
+        for area in sorted(set(every_case["area"]) | set(every_list["councils"]["area"])):
+            one = indicators.area_lists(store, level, area)
+            for key, frame in one.items():
+                cut = every_list[key][every_list[key]["area"] == area].drop(columns="area").reset_index(drop=True)
+                pd.testing.assert_frame_equal(cut, frame)
+            cut = every_case[every_case["area"] == area].drop(columns="area").reset_index(drop=True)
+            pd.testing.assert_frame_equal(cut, indicators.referrals_by_agency(store, level, area))
