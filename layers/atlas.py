@@ -15,7 +15,7 @@ import pandas as pd
 from geodata import config
 from geodata.store import NATIONAL
 
-from . import areas, indicators, maplayer, population, rasters, registry
+from . import areas, indicators, maplayer, population, privacy, rasters, registry
 
 TABLE_CACHE_FORMAT = 1  # bump when compute()'s columns or rules change
 
@@ -183,12 +183,20 @@ class Atlas:
         return [i.id for i in registry.all_indicators()]
 
     # -- map -----------------------------------------------------------------
+    def shown_table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
+        """`table` as it may be shown: household figures of fewer than 5 households blanked (PDPA)."""
+        return self._cached(("shown", level, year, round(mpi_cutoff, 4)),
+                            lambda: privacy.suppress_small_counts(self.table(level, year, mpi_cutoff)))
+
     def layer(self, view) -> maplayer.MapLayer:
-        table = self.table(view.level, view.year, view.mpi_cutoff)
-        return maplayer.build_layer(
-            table, view.indicator, view.level, scheme=view.scheme, k=view.k, breaks=view.breaks,
-            zones=view.zones, district=view.district, lang=view.lang, thai_digits=view.thai_digits,
-        )
+        """The map layer of a view; the map, the ranking table and exports of one view share it."""
+        key = ("layer", view.level, view.year, round(view.mpi_cutoff, 4), view.indicator, view.scheme, view.k,
+               tuple(view.breaks), tuple(view.zones), view.district, view.lang, view.thai_digits)
+        return self._cached(key, lambda: maplayer.build_layer(
+            self.shown_table(view.level, view.year, view.mpi_cutoff), view.indicator, view.level,
+            scheme=view.scheme, k=view.k, breaks=view.breaks, zones=view.zones, district=view.district,
+            lang=view.lang, thai_digits=view.thai_digits,
+        ))
 
     def focus_bounds(self, view) -> tuple:
         table = self.table(view.level, view.year, view.mpi_cutoff)
@@ -208,6 +216,6 @@ class Atlas:
         level = self.area_level(pcode)
         if level is None:
             return None
-        table = maplayer.suppress_small_counts(self.table(level, view.year, view.mpi_cutoff))
-        rows = table[table["pcode"].astype(str) == pcode]
+        table = self.shown_table(level, view.year, view.mpi_cutoff)
+        rows = table[table["pcode"] == pcode]
         return None if rows.empty else rows.iloc[0]

@@ -75,7 +75,8 @@ def build_layer(
     thai_digits: bool = False,
 ) -> MapLayer:
     indicator = registry.get(indicator_id)
-    table = suppress_small_counts(table)
+    if "suppressed" not in table:  # a table straight from the store: apply the PDPA rule here
+        table = suppress_small_counts(table)
     values = pd.to_numeric(table[indicator_id], errors="coerce").to_numpy(dtype=float)
     in_focus = focus_mask(table, level, zones, district)
     # Classes come from the areas in focus, so a zone's map uses its own range.

@@ -68,7 +68,7 @@ def area_profile(atlas, pcode: str, view) -> dict | None:
     row = atlas.area_row(pcode, view)
     if row is None:
         return None
-    province = privacy.suppress_small_counts(atlas.table("province", view.year, view.mpi_cutoff)).iloc[0]
+    province = atlas.shown_table("province", view.year, view.mpi_cutoff).iloc[0]
     lists = atlas.area_lists(level, pcode, view.year)
     referrals = privacy.suppress_case_table(atlas.referrals_by_agency(level, pcode, view.year))
     return {
