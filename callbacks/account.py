@@ -11,9 +11,9 @@ from dashboard.state import View
 
 
 def register(app, atlas):
-    @app.callback(Output("account", "children"), Input("view", "data"))
-    def show_account(view_data):
-        return auth.account_bar(auth.current_user(), auth.get_auth().login_required, View.from_dict(view_data).lang)
+    @app.callback(Output("account", "children"), Input("ui-lang", "data"))
+    def show_account(lang):
+        return auth.account_bar(auth.current_user(), auth.get_auth().login_required, lang or "th")
 
     @app.callback(Output("household-access", "children"), Input("view", "data"))
     def show_household_access(view_data):

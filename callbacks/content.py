@@ -8,18 +8,17 @@ from layers import maplayer, profile
 
 
 def register(app, atlas):
-    @app.callback(Output({"type": "label", "key": ALL}, "children"), Input("view", "data"))
-    def translate_labels(view_data):
-        lang = View.from_dict(view_data).lang
-        return [t(output["id"]["key"], lang) for output in ctx.outputs_list]
+    @app.callback(Output({"type": "label", "key": ALL}, "children"), Input("ui-lang", "data"))
+    def translate_labels(lang):
+        return [t(output["id"]["key"], lang or "th") for output in ctx.outputs_list]
 
     @app.callback(
         Output("indicator", "options"), Output("level", "options"), Output("scheme", "options"),
         Output("year", "options"), Output("zones", "options"), Output("overlay", "options"),
-        Input("view", "data"),
+        Input("ui-lang", "data"),
     )
-    def translate_options(view_data):
-        return options.control_options(atlas, View.from_dict(view_data).lang)
+    def translate_options(lang):
+        return options.control_options(atlas, lang or "th")
 
     @app.callback(Output("map-legend-note", "children"), Input("view", "data"))
     def show_overlay_legend(view_data):

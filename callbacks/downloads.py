@@ -6,9 +6,9 @@ from dashboard.state import View
 
 
 def register(app, atlas):
-    @app.callback(Output("download-format", "options"), Input("view", "data"))
-    def translate_menu(view_data):
-        return exports.download_menu_options(View.from_dict(view_data).lang)
+    @app.callback(Output("download-format", "options"), Input("ui-lang", "data"))
+    def translate_menu(lang):
+        return exports.download_menu_options(lang or "th")
 
     @app.callback(
         Output("download", "data"),

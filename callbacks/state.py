@@ -31,12 +31,14 @@ def view_from_controls(current: View, values: list) -> View:
 
 def register(app, atlas):
     @app.callback(
-        Output("view", "data"), *[Output(c, "value") for c in CONTROLS],
-        Input("url", "search"),
+        Output("view", "data"), Output("ui-lang", "data"), *[Output(c, "value") for c in CONTROLS],
+        Input("url", "search"), State("ui-lang", "data"),
     )
-    def restore_view(search):
+    def restore_view(search, shown_lang):
         view = from_query(search, atlas.indicator_ids())
-        return view.to_dict(), *controls_from_view(view)
+        # Labels follow `ui-lang`, which changes only with the language: other changes do not redraw them.
+        lang = no_update if view.lang == shown_lang else view.lang
+        return view.to_dict(), lang, *controls_from_view(view)
 
     @app.callback(
         Output("url", "search"),

@@ -89,6 +89,7 @@ def build_layout(atlas):
     return html.Div(id="page", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="view"),
+        dcc.Store(id="ui-lang"),
         dcc.Store(id="layout-mode"),
         dcc.Store(id="map-state", data={"focus": figures.focus_key(View()), "overlay": ""}),
         html.Header(id="header", className="header", children=[

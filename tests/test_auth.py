@@ -76,10 +76,10 @@ def view_data(**changes):
 def test_without_users_the_app_is_read_only_and_says_so(read_only_app, store):
     client = read_only_app.server.test_client()
     assert client.get("/").status_code == 200, "anyone sees the aggregates"
-    account = call(client, read_only_app, "account.children", {"view.data": view_data(lang="th")}).get_json()
+    account = call(client, read_only_app, "account.children", {"ui-lang.data": "th"}).get_json()
     text = str(account["response"]["account"]["children"])
     assert "อ่านอย่างเดียว" in text
-    account_en = call(client, read_only_app, "account.children", {"view.data": view_data(lang="en")}).get_json()
+    account_en = call(client, read_only_app, "account.children", {"ui-lang.data": "en"}).get_json()
     assert "read-only: no logins configured" in str(account_en["response"]["account"]["children"])
     assert "read-only: no logins configured" in client.get("/login").get_data(as_text=True)
     assert client.post("/login", data={"username": "adam", "password": PASSWORD,
@@ -252,7 +252,7 @@ def test_a_viewer_cannot_import_see_households_or_manage_users(app, store):
         assert client.get(f"/households/{pcode}").status_code == 403
         assert client.get(f"/households/{pcode}.csv").status_code == 403
     assert client.get("/admin/users").status_code == 403
-    account = call(client, app, "account.children", {"view.data": view_data(lang="en")}).get_json()
+    account = call(client, app, "account.children", {"ui-lang.data": "en"}).get_json()
     text = str(account["response"]["account"]["children"])
     assert "vera · viewer" in text and "/upload" not in text and "Log out" in text
 
