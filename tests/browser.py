@@ -47,6 +47,20 @@ def build_demo_store(path: Path, households: int = 40_000, raster: bool = False)
     return path
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen, log, seconds: float = 180) -> None:
+    """Wait for `url`/healthz to answer; fail with the server's log if it exits or never answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log()}")
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server did not start: {log()}")
+
+
 class ServedApp:
     """`python -m dashboard` in a subprocess, as a user starts it."""
 
@@ -59,16 +73,7 @@ class ServedApp:
             [sys.executable, "-m", "dashboard", "--db", str(db), "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"dashboard exited: {Path(self.log.name).read_text()}")
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"dashboard did not start: {Path(self.log.name).read_text()}")
+        wait_until_healthy(self.url, self.process, lambda: Path(self.log.name).read_text(), seconds=120)
 
     def stop(self):
         self.process.terminate()

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import packages_distributions
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 import requests
 
 from dashboard.state import View
-from tests.browser import ROOT, free_port
+from tests.browser import ROOT, free_port, wait_until_healthy
 from tests.dash_client import call
 
 PROJECT_PACKAGES = ("geodata", "layers", "callbacks", "dashboard", "benchmarks", "tests")
@@ -191,16 +190,7 @@ class Gunicorn:
         self.wait_until_healthy()
 
     def wait_until_healthy(self, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve exited: {self.log()}")
-            try:
-                urllib.request.urlopen(self.url + "/healthz", timeout=2)
-                return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"serve did not start: {self.log()}")
+        wait_until_healthy(self.url, self.process, self.log, seconds)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
