@@ -20,6 +20,7 @@ from . import areas, indicators, maplayer, population, privacy, rasters, registr
 TABLE_CACHE_FORMAT = 1  # bump when compute()'s columns or rules change
 
 MAP_LEVELS = ("tambon", "district", "zone")
+MAX_CACHED_LAYERS = 256
 
 
 def atlas_province(store) -> str:
@@ -192,6 +193,11 @@ class Atlas:
         """The map layer of a view; the map, the ranking table and exports of one view share it."""
         key = ("layer", view.level, view.year, round(view.mpi_cutoff, 4), view.indicator, view.scheme, view.k,
                tuple(view.breaks), tuple(view.zones), view.district, view.lang, view.thai_digits)
+        with self._lock:
+            # Views are many (indicators x zones x classes x languages): keep only the most recent layers.
+            layers = [k for k in self._cache if k[0] == "layer"]
+            for stale in layers[: max(0, len(layers) - MAX_CACHED_LAYERS)]:
+                self._cache.pop(stale, None)
         return self._cached(key, lambda: maplayer.build_layer(
             self.shown_table(view.level, view.year, view.mpi_cutoff), view.indicator, view.level,
             scheme=view.scheme, k=view.k, breaks=view.breaks, zones=view.zones, district=view.district,

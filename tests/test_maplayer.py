@@ -77,3 +77,16 @@ def test_updates_apply_to_a_figure_dict():
     figure = {"data": [{"z": []}, {}], "layout": {}}
     figures.apply_to_dict(figure, [(("data", 0, "z"), [1]), (("layout", "map", "zoom"), 7)])
     assert figure["data"][0]["z"] == [1] and figure["layout"]["map"]["zoom"] == 7
+
+
+def test_the_atlas_keeps_a_bounded_number_of_map_layers(tmp_path, monkeypatch):
+    from dashboard.state import View
+    from geodata.store import open_store
+    from layers import atlas as atlas_module
+
+    monkeypatch.setattr(atlas_module, "MAX_CACHED_LAYERS", 3)
+    atlas = atlas_module.Atlas(open_store(tmp_path / "atlas.duckdb"), table_cache=tmp_path / "cache")
+    for k in range(2, 9):
+        atlas.layer(View(indicator="councils", k=k))
+    assert sum(1 for key in atlas._cache if key[0] == "layer") <= 4
+    assert atlas.layer(View(indicator="councils", k=8)) is atlas.layer(View(indicator="councils", k=8))
