@@ -265,6 +265,10 @@ def test_serve_starts_gunicorn_with_two_forked_workers(served):
     log = served.log()
     assert "Starting gunicorn" in log and "Using worker: gthread" in log
     assert "ATLAS_SECRET_KEY is not set" in log, "a server without a fixed key says so"
+    # /healthz answers once the first worker is up; the second may still be booting.
+    deadline = time.monotonic() + 60
+    while len(served.booted_workers()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
     workers = served.booted_workers()
     assert len(workers) == 2
     assert all(parent_pid(pid) == served.process.pid for pid in workers), "workers are children of the master"
