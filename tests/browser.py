@@ -80,10 +80,10 @@ class ServedApp:
         self.process.wait(timeout=20)
 
 
-def launch_chromium(playwright, **context_options):
+def launch_chromium(playwright, viewport=(1600, 1000), **context_options):
     if not Path(CHROMIUM).exists():
         raise RuntimeError("Chromium is missing: `make test` installs Debian's chromium package")
     return playwright.chromium.launch_persistent_context(
         tempfile.mkdtemp(prefix="chromium-"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-        headless=True, viewport={"width": 1600, "height": 1000}, **context_options,
+        headless=True, viewport={"width": viewport[0], "height": viewport[1]}, **context_options,
     )

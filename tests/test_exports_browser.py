@@ -4,14 +4,6 @@ The standalone page and the web map must work from a USB stick with no
 network; embed mode and the Download menu are checked on the served app.
 """
 import io
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,21 +12,15 @@ from playwright.sync_api import sync_playwright
 
 from dashboard import exports
 from dashboard.state import View
-from geodata.demo import build_demo
 from geodata.store import open_store
 from layers.atlas import Atlas
+from tests.browser import ServedApp, build_demo_store, launch_chromium
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("exports-browser") / "atlas.duckdb"
-    build_demo(open_store(path), households=20_000, progress=False)
-    return path
+    return build_demo_store(tmp_path_factory.mktemp("exports-browser") / "atlas.duckdb", households=20_000)
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +29,10 @@ def atlas(demo_db):
 
 
 @pytest.fixture(scope="module")
-def chromium(tmp_path_factory):
+def chromium():
     """A fresh Chromium profile for this module's tests."""
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-            headless=True, viewport={"width": 1920, "height": 1080}, accept_downloads=True)
+        context = launch_chromium(playwright, viewport=(1920, 1080), accept_downloads=True)
         yield context
         context.close()
 
@@ -137,34 +121,12 @@ def test_web_map_loads_offline_without_console_errors_and_draws_every_area(atlas
 
 
 # -- the served app ------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(demo_db):
-    """`python -m dashboard` as a user starts it, on a free port."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile(prefix="dashboard-", suffix=".log", delete=False)
-    process = subprocess.Popen([sys.executable, "-m", "dashboard", "--db", str(demo_db), "--port", str(port)],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                               env={k: v for k, v in os.environ.items() if k != "ATLAS_FRAME_ANCESTORS"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"dashboard did not start: {Path(log.name).read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    """`python -m dashboard` as a user starts it, on a free port, with no extra frame origins."""
+    app = ServedApp(demo_db, extra_env={"ATLAS_FRAME_ANCESTORS": ""})
+    yield app.url
+    app.stop()
 
 
 def test_embed_mode_shows_only_the_map_and_legend_and_sends_frame_ancestors(served, chromium, artifacts_dir):
