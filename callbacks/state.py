@@ -1,5 +1,6 @@
 """The URL is the single source of truth: controls write it, it sets the view."""
 from dash import Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard.state import View, from_query, to_query
 
@@ -32,10 +33,13 @@ def view_from_controls(current: View, values: list) -> View:
 def register(app, atlas):
     @app.callback(
         Output("view", "data"), Output("ui-lang", "data"), *[Output(c, "value") for c in CONTROLS],
-        Input("url", "search"), State("ui-lang", "data"),
+        Input("url", "search"), State("view", "data"), State("ui-lang", "data"),
     )
-    def restore_view(search, shown_lang):
+    def restore_view(search, shown_view, shown_lang):
         view = from_query(search, atlas.indicator_ids())
+        if view == View.from_dict(shown_view):
+            # Nothing to change (a plain URL on first load, or the URL a control just wrote).
+            raise PreventUpdate
         # Labels follow `ui-lang`, which changes only with the language: other changes do not redraw them.
         lang = no_update if view.lang == shown_lang else view.lang
         return view.to_dict(), lang, *controls_from_view(view)

@@ -171,6 +171,11 @@ def apply_to_patch(patch, updates):
     return patch
 
 
+def drawn_key(version: str, view) -> str:
+    """What the map's figure shows: a store version and a view (the page's first figure is prebuilt)."""
+    return f"{version}#{view}"
+
+
 def focus_key(view) -> str:
     return f"{view.level}|{','.join(map(str, view.zones))}|{view.district or ''}"
 

@@ -88,10 +88,13 @@ def controls(atlas):
 def build_layout(atlas):
     return html.Div(id="page", children=[
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="view"),
-        dcc.Store(id="ui-lang"),
+        # The stores start with the default view that the page is built for, so a plain
+        # URL sets nothing off and the first map needs no round trip.
+        dcc.Store(id="view", data=View().to_dict()),
+        dcc.Store(id="ui-lang", data=View().lang),
         dcc.Store(id="layout-mode"),
-        dcc.Store(id="map-state", data={"focus": figures.focus_key(View()), "overlay": ""}),
+        dcc.Store(id="map-state", data={"focus": figures.focus_key(View()), "overlay": "",
+                                        "drawn": figures.drawn_key(atlas.store.version(), View())}),
         html.Header(id="header", className="header", children=[
             html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
             html.Div(className="header-tools", children=[

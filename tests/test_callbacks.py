@@ -1,5 +1,6 @@
 """Callbacks called through Dash's HTTP endpoint with realistic inputs."""
 import json
+import os
 
 import pytest
 
@@ -29,6 +30,50 @@ def test_permalink_sets_the_view_and_every_control(app, client):
     view = outputs["view"]["data"]
     assert (view["indicator"], view["level"], view["zones"], view["lang"], view["year"]) == ("councils", "district", [2, 5], "en", 2024)
     assert outputs["zones"]["value"] == [2, 5] and outputs["level"]["value"] == "district"
+
+
+def layout_component(app, component_id):
+    """A component of the page as the browser first receives it."""
+    pending = [app.layout]
+    while pending:
+        node = pending.pop()
+        if getattr(node, "id", None) == component_id:
+            return node
+        children = getattr(node, "children", None)
+        pending += children if isinstance(children, list) else [children] if children is not None else []
+    raise KeyError(component_id)
+
+
+def test_a_plain_url_on_first_load_sets_nothing_off(app, client):
+    # The stores start with the default view, so restoring it must not fire every callback a second time.
+    shown = layout_component(app, "view").data
+    assert View.from_dict(shown) == View()
+    response = call(client, app, "view.data", {"url.search": "", "view.data": shown, "ui-lang.data": "th"})
+    assert response.status_code == 204
+
+
+def test_the_map_is_not_resent_for_the_view_the_page_was_built_with(app, client):
+    first_state = layout_component(app, "map-state").data
+    response = call(client, app, "map.figure", {"view.data": View().to_dict(), "map-state.data": first_state})
+    assert response.status_code == 204
+    changed = call(client, app, "map.figure", {"view.data": view_data(indicator="councils"), "map-state.data": first_state})
+    assert changed.status_code == 200
+    state = changed.get_json()["response"]["map-state"]["data"]
+    back = call(client, app, "map.figure", {"view.data": View().to_dict(), "map-state.data": state})
+    assert back.status_code == 200, "going back to the default view must repaint it"
+
+
+def test_the_prebuilt_map_is_patched_once_the_store_has_changed(app, client, tmp_path):
+    stale_app = create_app(str(build_demo_store(tmp_path / "atlas.duckdb", 5_000)))
+    first_state = layout_component(stale_app, "map-state").data
+    store_file = tmp_path / "atlas.duckdb"
+    stamp = store_file.stat().st_mtime_ns + 10**9
+    os.utime(store_file, ns=(stamp, stamp))  # as an import leaves it
+    response = call(stale_app.server.test_client(), stale_app, "map.figure",
+                    {"view.data": View().to_dict(), "map-state.data": first_state})
+    assert response.status_code == 200
+    operations = response.get_json()["response"]["map"]["figure"]["operations"]
+    assert any(op["location"] == ["data", 0, "z"] for op in operations)
 
 
 def test_changing_a_control_rewrites_the_url(app, client):
