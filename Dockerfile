@@ -5,6 +5,12 @@
 #
 # The steps are the README's commands: Debian packages, `pip install -r requirements.txt`,
 # then `python -m dashboard serve`. docs/deploy.md explains every variable.
+# The partial plotly.js that the page loads (the Makefile's `plotlyjs` step); only the bundle is kept.
+FROM node:20-slim AS plotlyjs
+WORKDIR /build/dashboard/plotlyjs
+COPY dashboard/plotlyjs/ .
+RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -31,6 +37,7 @@ WORKDIR /opt/atlas/app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
+COPY --from=plotlyjs /build/dashboard/assets/plotly-map.min.js /build/dashboard/assets/plotly-map.min.css dashboard/assets/
 
 # Boundaries are downloaded by URL with their pinned sha256 and cached as GeoParquet now,
 # so a container starts (and builds its demo store) without internet.

@@ -9,9 +9,11 @@ SYSTEM_PACKAGES := chromium chromium-driver fonts-thai-tlwg fonts-noto-core \
 	postgresql postgis libreoffice-impress-nogui poppler-utils python3-venv
 DB ?= data/atlas.duckdb
 
-.PHONY: install system python run test bench demo clean
+PLOTLY_BUNDLE := dashboard/assets/plotly-map.min.js
 
-install: system python
+.PHONY: install system python plotlyjs run test bench demo clean
+
+install: system python plotlyjs
 
 # apt-get only runs when a package is missing, so repeated runs stay quick.
 system:
@@ -28,6 +30,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install -q -r requirements.txt
 	touch $@
 
+# A partial plotly.js (core + MapLibre choropleth) that the page loads instead of the full one:
+# built from npm packages pinned with their hashes in package-lock.json (npm ci checks them).
+plotlyjs: $(PLOTLY_BUNDLE)
+
+$(PLOTLY_BUNDLE): dashboard/plotlyjs/map-bundle.js dashboard/plotlyjs/package.json dashboard/plotlyjs/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd dashboard/plotlyjs && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build
+
 demo: install
 	@[ -e "$(DB)" ] || { $(PY) -m geodata demo --db "$(DB)" && $(PY) -m geodata raster demo --db "$(DB)"; }
 
@@ -41,4 +51,4 @@ bench: install
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) data test-artifacts
+	rm -rf $(VENV) data test-artifacts dashboard/plotlyjs/node_modules dashboard/assets/plotly-map.min.*

@@ -100,6 +100,34 @@ def test_map_paints_all_289_tambons_with_thai_labels(app, tab):
     assert "ข้อมูลสังเคราะห์" in page.inner_text("#synthetic-banner")
 
 
+def test_first_load_uses_the_partial_plotly_bundle_and_one_round_of_callbacks(app, tab):
+    import json
+
+    from plotly.offline import get_plotlyjs_version
+
+    page = tab
+    requested, answered = [], []
+    page.on("request", lambda request: requested.append(request.url))
+
+    def outcome(response):
+        if "_dash-update-component" in response.url:
+            answered.append((json.loads(response.request.post_data)["output"], response.status))
+
+    page.on("response", outcome)
+    open_map(page, app.url)
+    assert any(url.endswith("/assets/plotly-map.min.js") or "/assets/plotly-map.min.js?" in url for url in requested)
+    assert not [url for url in requested if "package_data/plotly.min.js" in url], "the full plotly.js was loaded too"
+    assert page.evaluate("() => Plotly.version") == get_plotlyjs_version(), "the bundle must match the Python plotly"
+    traces = page.evaluate("() => Object.keys(Plotly.PlotSchema.get().traces)")
+    assert "choroplethmap" in traces and "bar" not in traces and "scatter3d" not in traces
+    # The page is built showing the default view: restoring a plain URL and drawing the map send nothing.
+    statuses = dict(answered)
+    view_key = next(key for key in statuses if ".view.data." in key)
+    map_key = next(key for key in statuses if key.startswith("..map.figure."))
+    assert (statuses[view_key], statuses[map_key]) == (204, 204), answered
+    assert sum(1 for output, _ in answered if output == map_key) == 1, "the map callback ran twice on first load"
+
+
 def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
     page = tab
     open_map(page, app.url)

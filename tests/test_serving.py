@@ -58,7 +58,7 @@ def dockerfile_apt_packages() -> set[str]:
 
 
 def test_image_is_python_311_slim_and_runs_as_a_normal_user():
-    assert instruction("FROM") == ["python:3.11-slim"]
+    assert instruction("FROM")[-1] == "python:3.11-slim", "the served image is python:3.11-slim"
     users = instruction("USER")
     assert users and users[-1] not in ("root", "0", "0:0"), "the server must not run as root"
 
@@ -76,6 +76,17 @@ def test_image_serves_with_the_documented_command():
     assert command[command.index("--host") + 1] == "0.0.0.0", "a container must listen beyond its loopback"
     assert instruction("EXPOSE") == [port]
     assert " ".join(command) in (ROOT / "docs" / "deploy.md").read_text(), "docs/deploy.md shows the same command"
+
+
+def test_image_builds_the_partial_plotly_bundle_as_the_makefile_does():
+    makefile = (ROOT / "Makefile").read_text()
+    for step in ("npm ci --no-audit --no-fund --ignore-scripts", "npm run --silent build"):
+        assert step in makefile
+        assert any(step in run for run in instruction("RUN")), f"the image does not run `{step}`"
+    assert any("dashboard/plotlyjs/" in args for args in instruction("COPY"))
+    copied = [exec_form(args) for args in instruction("COPY") if args.startswith("--from=")]
+    assert any(a[-1] == "dashboard/assets/" and any(s.endswith("plotly-map.min.js") for s in a) for a in copied), \
+        "the bundle must land in dashboard/assets/, where Dash serves it before the app starts"
 
 
 def test_healthcheck_asks_healthz_on_the_served_port():
@@ -100,7 +111,7 @@ def test_image_bakes_boundaries_and_keeps_the_store_in_a_volume():
 
 def test_dockerignore_keeps_environments_stores_and_output_out():
     ignored = set((ROOT / ".dockerignore").read_text().split())
-    assert {".venv", "data", "test-artifacts", "*.duckdb", ".git"} <= ignored
+    assert {".venv", "data", "test-artifacts", "*.duckdb", ".git", "**/node_modules"} <= ignored
 
 
 def requirement_names() -> set[str]:
