@@ -7,6 +7,7 @@ browser receives only values and colours.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,7 +174,7 @@ def apply_to_patch(patch, updates):
 
 def drawn_key(version: str, view) -> str:
     """What the map's figure shows: a store version and a view (the page's first figure is prebuilt)."""
-    return f"{version}#{view}"
+    return hashlib.sha1(f"{version}#{view!r}".encode()).hexdigest()[:16]
 
 
 def focus_key(view) -> str:
