@@ -75,7 +75,7 @@ def print_warm_connection(store, repeat: int) -> None:
     with duckdb.connect(str(path), read_only=True) as con:
         for level in indicators.LEVELS:
             sql, params = indicators._value_sql(level, None, None)
-            params |= indicators._thresholds_params(indicators.DEFAULT_MPI_CUTOFF, indicators.LEVEL_THRESHOLDS)
+            params |= indicators._cutoff_params(indicators.DEFAULT_MPI_CUTOFF)
             used = set(indicators._PARAMETER.findall(sql))
             params = {name: value for name, value in params.items() if name in used}
             con.execute(sql, params).fetchall()

@@ -5,6 +5,8 @@ stored by P-code (`TH300101`); years are Common Era.
 """
 from __future__ import annotations
 
+from . import summaries
+
 TABLES: dict[str, dict[str, str]] = {
     "tambons": {
         "pcode": "VARCHAR PRIMARY KEY",
@@ -151,6 +153,9 @@ RASTER_TABLES: dict[str, dict[str, str]] = {
 }
 RASTER_CONSTRAINTS = {"raster_stats": "PRIMARY KEY (raster_id, tambon_pcode)"}
 TABLES.update(RASTER_TABLES)
+# Summaries of the records, rebuilt with every write to them (geodata/summaries.py).
+TABLES.update(summaries.TABLES)
+SUMMARY_TABLES = list(summaries.TABLES)
 
 # Composite keys are declared apart so the column map stays one type per column.
 TABLE_CONSTRAINTS = {"households": "PRIMARY KEY (household_id, survey_year)", **RASTER_CONSTRAINTS}

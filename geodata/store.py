@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import boundaries, config, schema, zones
+from . import boundaries, config, schema, summaries, zones
 
 
 DUCKDB_CONFIG = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
@@ -75,6 +75,15 @@ class CommonReads:
         row = self.query(f"SELECT {counts}").iloc[0]
         return {table: int(row[table]) for table in schema.DATA_TABLES}
 
+    def ensure_summaries(self) -> None:
+        """Build the summary tables a store made before they existed lacks (once, in one write)."""
+        missing = [table for table in schema.SUMMARY_TABLES
+                   if not self.scalar("SELECT count(*) FROM information_schema.tables "
+                                      "WHERE table_schema = current_schema() AND table_name = $table",
+                                      {"table": table})]
+        if missing:
+            self.write([], rebuild=missing)
+
     def table_checksum(self, table: str) -> str:
         """A digest of a table's content, to prove a failed import changed nothing."""
         check_table(table)
@@ -93,6 +102,8 @@ class DuckDBStore(CommonReads):
         self._local = threading.local()
         if not self.path.exists():
             self._create(province)
+        else:
+            self.ensure_summaries()
 
     # -- connections -------------------------------------------------------
     @contextlib.contextmanager
@@ -164,8 +175,9 @@ class DuckDBStore(CommonReads):
             return None if row is None else row[0]
 
     # -- writing -----------------------------------------------------------
-    def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None) -> None:
-        """Apply every write and the import log entry in one transaction."""
+    def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None, rebuild=()) -> None:
+        """Apply every write and the import log entry in one transaction, with the summaries they
+        make stale (and those named in `rebuild`)."""
         writes = list(writes)
         shared = getattr(self._local, "connection", None)
         if shared is not None:
@@ -173,16 +185,17 @@ class DuckDBStore(CommonReads):
             shared.close()
             self._local.connection = None
         try:
-            self._write(writes, record)
+            self._write(writes, record, rebuild)
         finally:
             if shared is not None:
                 self._local.connection = self._connect(read_only=True)
 
-    def _write(self, writes: list[TableWrite], record: ImportRecord | None) -> None:
+    def _write(self, writes: list[TableWrite], record: ImportRecord | None, rebuild=()) -> None:
         with self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                apply_writes(writes, record, execute=con.execute, insert=lambda table, rows: _insert(con, table, rows))
+                apply_writes(writes, record, execute=con.execute, insert=lambda table, rows: _insert(con, table, rows),
+                             rebuild=rebuild)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -216,15 +229,18 @@ def table_rows(table: str, rows: pd.DataFrame) -> pd.DataFrame:
     return rows[names].reset_index(drop=True)
 
 
-def apply_writes(writes: list[TableWrite], record: ImportRecord | None, execute, insert) -> None:
+def apply_writes(writes: list[TableWrite], record: ImportRecord | None, execute, insert, rebuild=()) -> None:
     """The body of a write transaction, the same for every backend.
 
     `execute(sql, params)` runs SQL with `$name` parameters and returns something
     with `fetchone()`; `insert(table, rows)` bulk-inserts a frame. The caller
-    owns the transaction.
+    owns the transaction. The summaries of the tables written (and those named
+    in `rebuild`) are rebuilt last, in the same transaction.
     """
     for item in writes:
         check_table(item.table)
+        if item.table in schema.SUMMARY_TABLES:
+            raise StoreError(f"{item.table} is a summary: the store rebuilds it from the records")
         if item.mode == "replace":
             # Re-creating is far cheaper than DELETE on a keyed DuckDB table (127 s vs 7 s at 1.4M rows),
             # and both backends allow it inside the transaction.
@@ -250,6 +266,8 @@ def apply_writes(writes: list[TableWrite], record: ImportRecord | None, execute,
                     "by": record.imported_by, "at": _now(), "synthetic": item.synthetic,
                 },
             )
+    stale = summaries.stale({item.table for item in writes})
+    summaries.rebuild(execute, [*stale, *(t for t in rebuild if t not in stale)], schema.create_statement)
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pd.DataFrame) -> None:

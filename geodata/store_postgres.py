@@ -89,6 +89,7 @@ class PostgresStore(CommonReads):
     def _ensure_created(self, province: str) -> None:
         with self._connect() as conn:
             if _has_schema(conn):
+                self.ensure_summaries()
                 return
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [_CREATE_LOCK])
@@ -109,8 +110,9 @@ class PostgresStore(CommonReads):
             return None if row is None else row[0]
 
     # -- writing -----------------------------------------------------------
-    def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None) -> None:
-        """Apply every write and the import log entry in one transaction."""
+    def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None, rebuild=()) -> None:
+        """Apply every write and the import log entry in one transaction, with the summaries they
+        make stale (and those named in `rebuild`)."""
         writes = list(writes)
         with self._connect() as conn, conn.transaction():
             cursor = conn.cursor()
@@ -118,7 +120,8 @@ class PostgresStore(CommonReads):
             def execute(sql: str, params: Mapping):
                 return cursor.execute(to_psycopg(sql), dict(params))
 
-            apply_writes(writes, record, execute=execute, insert=lambda table, rows: _copy_rows(cursor, table, rows))
+            apply_writes(writes, record, execute=execute, insert=lambda table, rows: _copy_rows(cursor, table, rows),
+                         rebuild=rebuild)
             # A stamp for version(): PostgreSQL has no file whose mtime would tell.
             execute(
                 "INSERT INTO meta VALUES ('written_at', $stamp) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

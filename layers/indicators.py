@@ -2,8 +2,9 @@
 
 Every query is plain SQL that DuckDB and PostgreSQL both run (`$name`
 parameters, CAST, CASE, percentile_cont ... WITHIN GROUP, FILTER), so a
-PostgreSQL store can stand in for DuckDB. Higher levels are aggregated from
-the underlying records, never averaged from tambon values.
+PostgreSQL store can stand in for DuckDB. Household and referral figures are
+read from the store's summaries of the records (geodata/summaries.py), summed
+exactly at every level, never averaged from tambon values.
 
 Empty versus zero: a table with no rows at all gives NaN for its indicators
 everywhere ("not loaded"); once it has rows, areas without any get 0 for
@@ -20,16 +21,14 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from geodata import summaries
 from geodata.store import NATIONAL
 
 from . import registry
-from .registry import LEVEL_THRESHOLDS
 
 LEVELS = ("tambon", "district", "zone", "province")
 DEFAULT_MPI_CUTOFF = 0.2
-# Deprivation shares are sums of fifths in floating point: a household deprived in one
-# dimension must reach k = 0.2, so comparisons allow this much rounding.
-EPSILON = 1e-9
+EPSILON = summaries.EPSILON
 
 # The area each tambon belongs to, per level (t = tambons, z = zones).
 _AREA_KEY = {
@@ -38,8 +37,7 @@ _AREA_KEY = {
     "zone": "CAST(z.zone AS VARCHAR)",
     "province": "t.province_pcode",
 }
-_CAPITAL_COLUMNS = ["capital_human", "capital_physical", "capital_financial", "capital_natural", "capital_social"]
-_DEPRIVATION_COLUMNS = ["deprived_health", "deprived_living", "deprived_education", "deprived_income", "deprived_access"]
+_CAPITAL_COLUMNS = summaries.CAPITALS
 # Count indicators that are 0 (not NaN) in an area without records once their table has rows.
 _ZERO_WHEN_NONE = {
     "councils": ("has_councils", "councils"),
@@ -126,64 +124,49 @@ def _area_of(level: str, zones, pcode: str | None = None, province: str | None =
     return sql, params
 
 
-def _households_cte(year: int | None, narrow: bool = False) -> str:
-    """CTE `hh`: the household records that count, each with its area.
-
-    `narrow` (the areas are a small part of the store, e.g. one province of a
-    national store): look for latest surveys only in the areas' tambons.
-    """
-    columns = ", ".join(f"h.{name}" for name in ["welfare_card", *_CAPITAL_COLUMNS, *_DEPRIVATION_COLUMNS])
+def _households_cte(year: int | None) -> str:
+    """CTE `hh`: the household cells that count (geodata/summaries.py), each with its area."""
     if year is not None:
-        return f"""hh AS (
-            SELECT a.area, {columns}
-            FROM households h JOIN area_of a ON a.tambon_pcode = h.tambon_pcode
-            WHERE h.survey_year = $year
+        return """hh AS (
+            SELECT a.area, c.*
+            FROM household_cells c JOIN area_of a ON a.tambon_pcode = c.tambon_pcode
+            WHERE c.survey_year = $year
         )"""
     # Without a year each tambon contributes its own latest survey.
-    only_areas = " WHERE tambon_pcode IN (SELECT tambon_pcode FROM area_of)" if narrow else ""
-    return f"""hh AS (
-        SELECT a.area, {columns}
-        FROM households h
-        JOIN (SELECT tambon_pcode, max(survey_year) AS latest FROM households{only_areas} GROUP BY tambon_pcode) l
-          ON l.tambon_pcode = h.tambon_pcode AND l.latest = h.survey_year
-        JOIN area_of a ON a.tambon_pcode = h.tambon_pcode
+    return """hh AS (
+        SELECT a.area, c.*
+        FROM household_cells c
+        JOIN (SELECT tambon_pcode, max(survey_year) AS latest FROM household_cells GROUP BY tambon_pcode) l
+          ON l.tambon_pcode = c.tambon_pcode AND l.latest = c.survey_year
+        JOIN area_of a ON a.tambon_pcode = c.tambon_pcode
     )"""
 
 
 def _household_sql() -> str:
-    """CTEs `scored`, `flagged`, `hh_agg` from `hh`: capitals, levels and MPI per area."""
-    # A missing flag counts as not deprived; a missing capital score leaves m (and the level) empty.
-    deprivations = " + ".join(f"CASE WHEN {name} THEN 1 ELSE 0 END" for name in _DEPRIVATION_COLUMNS)
-    capitals = ", ".join(_CAPITAL_COLUMNS)
-    capital_sum = " + ".join(_CAPITAL_COLUMNS)
-    capital_means = ",\n            ".join(f"avg({name}) AS {name}" for name in _CAPITAL_COLUMNS)
+    """CTE `hh_agg` from `hh`: capitals, levels and MPI per area, weighted by the cells' households."""
+    def ratio(numerator: str, denominator: str) -> str:
+        return f"CAST({numerator} AS DOUBLE PRECISION) / NULLIF({denominator}, 0)"
+
+    c = "CAST(deprivations AS DOUBLE PRECISION) / 5"
+    poor = f"{c} >= $k_floor"
+    capital_means = ",\n            ".join(
+        f"{ratio(f'sum({name}_sum)', f'sum({name}_n)')} AS {name}" for name in _CAPITAL_COLUMNS)
+    with_level = "sum(CASE WHEN level IS NOT NULL THEN households ELSE 0 END)"
     level_shares = ",\n            ".join(
-        f"avg(CASE WHEN lvl IS NULL THEN NULL WHEN lvl = {number} THEN 1.0 ELSE 0.0 END) AS share_{name}"
+        f"{ratio(f'sum(CASE WHEN level = {number} THEN households ELSE 0 END)', with_level)} AS share_{name}"
         for number, name in enumerate(["hardship", "struggling", "getting_by", "well_off"])
     )
-    return f"""scored AS (
-        SELECT area, welfare_card, {capitals},
-               CAST({deprivations} AS DOUBLE PRECISION) / 5 AS c,
-               CAST({capital_sum} AS DOUBLE PRECISION) / 5 AS m
-        FROM hh
-    ),
-    flagged AS (
-        SELECT scored.*,
-               CASE WHEN c >= $k_floor THEN 1 ELSE 0 END AS poor,
-               CASE WHEN m IS NULL THEN NULL
-                    WHEN m < $t1_floor THEN 0 WHEN m < $t2_floor THEN 1 WHEN m < $t3_floor THEN 2
-                    ELSE 3 END AS lvl
-        FROM scored
-    ),
-    hh_agg AS (
-        SELECT area, count(*) AS households,
+    poor_households = f"sum(CASE WHEN {poor} THEN households ELSE 0 END)"
+    poor_intensity = f"sum(CASE WHEN {poor} THEN households * {c} ELSE 0 END)"
+    return f"""hh_agg AS (
+        SELECT area, sum(households) AS households,
             {capital_means},
             {level_shares},
-            avg(CASE WHEN poor = 1 THEN 1.0 ELSE 0.0 END) AS mpi_headcount,
-            avg(CASE WHEN poor = 1 THEN c END) AS mpi_intensity,
-            avg(CASE WHEN poor = 1 THEN c ELSE 0.0 END) AS mpi,
-            count(*) FILTER (WHERE poor = 1 AND welfare_card) AS targeted_poor
-        FROM flagged GROUP BY area
+            {ratio(poor_households, 'sum(households)')} AS mpi_headcount,
+            {ratio(poor_intensity, poor_households)} AS mpi_intensity,
+            {ratio(poor_intensity, 'sum(households)')} AS mpi,
+            sum(CASE WHEN {poor} AND welfare_card THEN households ELSE 0 END) AS targeted_poor
+        FROM hh GROUP BY area
     )"""
 
 
@@ -210,40 +193,15 @@ def _programme_sql(year: int | None) -> str:
     )"""
 
 
-def _referral_cases_cte(year: int | None, narrow: bool = False) -> str:
-    """CTEs `home` (household -> tambon of its latest survey) and `cases` (referrals with area).
-
-    `narrow` (the areas are a small part of the store): first find the referred
-    households with a record in the areas' tambons, which skips the rest of a
-    national households table, then their latest record wherever it is.
-    """
+def _referral_cases_cte(year: int | None) -> str:
+    """CTE `cases`: referrals with the area where the household lives (geodata/summaries.py)."""
     in_year = " WHERE EXTRACT(YEAR FROM r.referred_on) = $year" if year is not None else ""
-    referred = "SELECT household_id FROM referrals"
-    candidates = ""
-    if narrow:
-        candidates = f"""candidates AS (
-        SELECT DISTINCT h.household_id FROM households h JOIN area_of a ON a.tambon_pcode = h.tambon_pcode
-        WHERE h.household_id IN ({referred})
-    ),
-    """
-        referred = "SELECT household_id FROM candidates"
-    # Only households that have referrals are looked up (matching every household id is the slow
-    # part), in one pass: the window picks each household's latest survey record.
-    return f"""{candidates}home AS (
-        SELECT household_id, tambon_pcode FROM (
-            SELECT h.household_id, h.tambon_pcode,
-                   row_number() OVER (PARTITION BY h.household_id ORDER BY h.survey_year DESC) AS newest
-            FROM households h
-            WHERE h.household_id IN ({referred})
-        ) ranked
-        WHERE newest = 1
-    ),
-    cases AS (
+    return f"""cases AS (
         SELECT a.area, r.agency,
                CASE WHEN r.resolved_on IS NOT NULL THEN 1 ELSE 0 END AS resolved,
                CASE WHEN r.resolved_on IS NOT NULL THEN r.resolved_on - r.referred_on END AS days
         FROM referrals r
-        JOIN home ON home.household_id = r.household_id
+        JOIN referral_homes home ON home.household_id = r.household_id
         JOIN area_of a ON a.tambon_pcode = home.tambon_pcode{in_year}
     )"""
 
@@ -255,7 +213,6 @@ _CASE_FIGURES = """count(*) AS {cases},
 
 def _value_sql(level: str, year: int | None, zones, province: str | None = None) -> tuple[str, dict]:
     area_cte, params = _area_of(level, zones, province=province)
-    narrow = "province" in params
     referral_figures = _CASE_FIGURES.format(
         cases="referrals", share="referrals_resolved_share", days="referral_median_days"
     )
@@ -264,10 +221,10 @@ def _value_sql(level: str, year: int | None, zones, province: str | None = None)
         for column, (flag, alias) in _ZERO_WHEN_NONE.items()
     )
     sql = f"""WITH {area_cte},
-    {_households_cte(year, narrow)},
+    {_households_cte(year)},
     {_household_sql()},
     {_programme_sql(year)},
-    {_referral_cases_cte(year, narrow)},
+    {_referral_cases_cte(year)},
     ref_agg AS (
         SELECT area, {referral_figures}
         FROM cases GROUP BY area
@@ -293,18 +250,10 @@ def _value_sql(level: str, year: int | None, zones, province: str | None = None)
     return sql, params
 
 
-def _thresholds_params(mpi_cutoff: float, thresholds) -> dict:
-    t1, t2, t3 = (float(value) for value in thresholds)
-    if not t1 <= t2 <= t3:
-        raise ValueError(f"level thresholds must increase, got {thresholds}")
+def _cutoff_params(mpi_cutoff: float) -> dict:
     if not 0 < mpi_cutoff <= 1:
         raise ValueError(f"MPI cutoff k must be in (0, 1], got {mpi_cutoff}")
-    return {
-        "k_floor": float(mpi_cutoff) - EPSILON,
-        "t1_floor": t1 - EPSILON,
-        "t2_floor": t2 - EPSILON,
-        "t3_floor": t3 - EPSILON,
-    }
+    return {"k_floor": float(mpi_cutoff) - EPSILON}
 
 
 # --- public ------------------------------------------------------------------
@@ -314,7 +263,6 @@ def compute(
     year: int | None = None,
     mpi_cutoff: float = DEFAULT_MPI_CUTOFF,
     zones=None,
-    thresholds=LEVEL_THRESHOLDS,
     province: str | None = None,
 ) -> pd.DataFrame:
     """One row per area of `level` (all areas, with or without data), sorted by pcode.
@@ -325,7 +273,7 @@ def compute(
     """
     year = normalise_year(year)
     sql, params = _value_sql(level, year, zones, province)
-    params |= _thresholds_params(mpi_cutoff, thresholds)
+    params |= _cutoff_params(mpi_cutoff)
     if year is not None:
         params["year"] = year
     values = _query(store, sql, params).drop(columns="area")
@@ -380,7 +328,7 @@ def _province_names() -> pd.DataFrame:
 
 def survey_years(store) -> list[int]:
     """The survey years present in the households table, ascending (CE)."""
-    years = store.query("SELECT DISTINCT survey_year FROM households WHERE survey_year IS NOT NULL ORDER BY survey_year")
+    years = store.query("SELECT DISTINCT survey_year FROM household_cells WHERE survey_year IS NOT NULL ORDER BY survey_year")
     return [int(year) for year in years["survey_year"]]
 
 
@@ -434,8 +382,7 @@ def referrals_by_agency(store, level: str, pcode: str | None, year: int | None =
         params["year"] = year
     figures = _CASE_FIGURES.format(cases="cases", share="resolved_share", days="median_days")
     by_area = "area, " if pcode is None else ""
-    # One area is a small part of the store: look only at its households (narrow).
-    sql = f"""WITH {area_cte}, {_referral_cases_cte(year, narrow=pcode is not None)}
+    sql = f"""WITH {area_cte}, {_referral_cases_cte(year)}
         SELECT {by_area}coalesce(agency, '') AS agency, {figures}
         FROM cases GROUP BY {by_area}coalesce(agency, '')
         ORDER BY {by_area}cases DESC, agency"""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from geodata import summaries
+
 FORMATS = ("count", "share", "score", "baht", "days", "ratio")
 PALETTES = ("sequential", "diverging")
 LANGUAGES = ("th", "en")
@@ -117,8 +119,8 @@ _CAPITALS = {
                "networks, groups and participation in the community"),
 }
 
-# Household levels by the mean m of the five capital scores: the one place the default thresholds live.
-LEVEL_THRESHOLDS = (1.75, 2.5, 3.25)
+# Household levels by the mean m of the five capital scores; the store's summaries are grouped by them.
+LEVEL_THRESHOLDS = summaries.LEVEL_THRESHOLDS
 _T1, _T2, _T3 = (f"{t:g}" for t in LEVEL_THRESHOLDS)
 _LEVELS = {
     "hardship": ("อยู่ลำบาก", "in hardship", f"m < {_T1}", False),

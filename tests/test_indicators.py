@@ -290,12 +290,64 @@ def test_mpi_cutoff_changes_who_is_poor(filled):
     check(exact, A, mpi_headcount=0.5, mpi_intensity=0.5, mpi=0.25, targeted_poor=1)
 
 
-def test_level_thresholds_are_configurable(filled):
-    frame = compute(filled, "tambon", thresholds=(1.5, 2.5, 3.5))
-    # A: m 1.4 hardship, 1.8 struggling, 3.0 and 3.4 getting by, none well-off
-    check(frame, A, share_hardship=0.25, share_struggling=0.25, share_getting_by=0.5, share_well_off=0.0)
-    with pytest.raises(ValueError):
-        compute(filled, "tambon", thresholds=(3, 2, 1))
+def test_levels_use_the_documented_thresholds(filled):
+    frame = compute(filled, "tambon")
+    # C: m 1.2 hardship, 3.2 getting by, 2.5 getting by (on the threshold), 1.75 struggling (on it, in floats)
+    check(frame, C, share_hardship=0.25, share_struggling=0.25, share_getting_by=0.5, share_well_off=0.0)
+    assert registry.LEVEL_THRESHOLDS == (1.75, 2.5, 3.25)
+
+
+# --- the summaries behind the indicators (geodata/summaries.py) ----------------------
+def test_summaries_hold_no_household_key(filled):
+    cells = filled.query("SELECT * FROM household_cells")
+    assert "household_id" not in cells.columns and cells["households"].sum() == len(HOUSEHOLDS)
+    # Reading a summary table needs no household list: the referral homes are keys to tambons only.
+    assert set(filled.query("SELECT * FROM referral_homes").columns) == {"household_id", "tambon_pcode"}
+
+
+def test_summaries_follow_appends_and_replacements(tmp_path):
+    store = fill(open_store(tmp_path / "atlas.duckdb"))
+    before = compute(store, "tambon")
+    # A2 (referred, R2) moves from A to B in a 2024 survey: its referral now counts where it lives.
+    moved = household("A2", 2024, B, "00000", (3, 3, 3, 3, 3))
+    store.write([TableWrite("households", pd.DataFrame([moved]))])
+    after = compute(store, "tambon")
+    assert row(after, A)["referrals"] == row(before, A)["referrals"] - 1
+    assert row(after, B)["referrals"] == row(before, B)["referrals"] + 1
+    assert row(after, B)["households"] == 1, "B's latest survey is now 2024, with A2 alone"
+    # Replacing the households leaves summaries of the new records only.
+    store.write([TableWrite("households", pd.DataFrame([household("Z1", 2023, E, "11111", (1, 1, 1, 1, 1))]),
+                            mode="replace")])
+    replaced = compute(store, "tambon")
+    assert replaced["households"].sum() == 1 and row(replaced, E)["mpi_headcount"] == 1.0
+    assert replaced["referrals"].sum() == 0, "no referred household has a record any more"
+
+
+def test_a_failed_write_leaves_the_summaries_as_they_were(tmp_path):
+    store = fill(open_store(tmp_path / "atlas.duckdb"))
+    sums = {table: store.table_checksum(table) for table in ("household_cells", "referral_homes")}
+    duplicate = pd.DataFrame([household("A1", 2023, B, "11111", (1, 1, 1, 1, 1))])  # A1's 2023 record exists
+    with pytest.raises(Exception):
+        store.write([TableWrite("households", duplicate)])
+    assert {table: store.table_checksum(table) for table in sums} == sums
+
+
+def test_summaries_are_not_written_directly(filled):
+    from geodata.store import StoreError
+
+    with pytest.raises(StoreError, match="summary"):
+        filled.write([TableWrite("referral_homes", pd.DataFrame({"household_id": ["x"], "tambon_pcode": [A]}))])
+
+
+def test_a_store_made_before_the_summaries_gets_them_when_opened(tmp_path):
+    import duckdb
+
+    path = tmp_path / "atlas.duckdb"
+    expected = compute(fill(open_store(path)), "district")
+    with duckdb.connect(str(path)) as con:
+        con.execute("DROP TABLE household_cells")
+        con.execute("DROP TABLE referral_homes")
+    pd.testing.assert_frame_equal(compute(open_store(path), "district"), expected)
 
 
 # --- empty and missing -------------------------------------------------------------
