@@ -111,24 +111,31 @@ class DuckDBStore(CommonReads):
         """Reads inside this block share one read-only connection (per thread).
 
         Opening a DuckDB file costs tens of milliseconds; a page of start-up
-        reads is faster on one connection, released as soon as the block ends
-        so that an import in another process can take the write lock.
+        reads is faster on one connection. It is opened by the first read (a
+        block served from caches opens none) and released as soon as the block
+        ends, so that an import in another process can take the write lock.
         """
-        if getattr(self._local, "connection", None) is not None:
+        if getattr(self._local, "in_session", False):
             yield
             return
-        self._local.connection = self._connect(read_only=True)
+        self._local.in_session = True
         try:
             yield
         finally:
-            self._local.connection.close()
-            self._local.connection = None
+            self._local.in_session = False
+            self._release_shared()
+
+    def _release_shared(self) -> None:
+        connection, self._local.connection = getattr(self._local, "connection", None), None
+        if connection is not None:
+            connection.close()
 
     @contextlib.contextmanager
     def _reader(self):
-        shared = getattr(self._local, "connection", None)
-        if shared is not None:
-            yield shared
+        if getattr(self._local, "in_session", False):
+            if getattr(self._local, "connection", None) is None:
+                self._local.connection = self._connect(read_only=True)
+            yield self._local.connection
         else:
             with self._connect(read_only=True) as con:
                 yield con
@@ -178,17 +185,10 @@ class DuckDBStore(CommonReads):
     def write(self, writes: Iterable[TableWrite], record: ImportRecord | None = None, rebuild=()) -> None:
         """Apply every write and the import log entry in one transaction, with the summaries they
         make stale (and those named in `rebuild`)."""
-        writes = list(writes)
-        shared = getattr(self._local, "connection", None)
-        if shared is not None:
-            # DuckDB will not open a file for writing while this thread holds it read-only.
-            shared.close()
-            self._local.connection = None
-        try:
-            self._write(writes, record, rebuild)
-        finally:
-            if shared is not None:
-                self._local.connection = self._connect(read_only=True)
+        # DuckDB will not open a file for writing while this thread holds it read-only;
+        # a session's next read opens the connection again.
+        self._release_shared()
+        self._write(list(writes), record, rebuild)
 
     def _write(self, writes: list[TableWrite], record: ImportRecord | None, rebuild=()) -> None:
         with self._connect(read_only=False) as con:

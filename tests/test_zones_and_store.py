@@ -70,3 +70,20 @@ def test_reads_in_a_session_share_a_connection_and_writes_still_work(store):
         store.write([TableWrite("councils", _councils(["s1"]))])
         assert store.scalar("SELECT count(*) FROM councils") == before + 1
     assert store.scalar("SELECT count(*) FROM councils") == before + 1
+
+
+def test_a_session_opens_one_connection_and_only_when_something_is_read(store, monkeypatch):
+    opened = []
+    connect = store._connect
+    monkeypatch.setattr(store, "_connect", lambda read_only: opened.append(read_only) or connect(read_only))
+    with store.session():
+        pass  # a block served from caches, as most map updates are
+    assert opened == []
+    with store.session():
+        for _ in range(3):
+            store.scalar("SELECT count(*) FROM tambons")
+        with store.session():  # nested blocks share it too
+            store.query("SELECT pcode FROM tambons LIMIT 1")
+    assert opened == [True]
+    store.scalar("SELECT 1")  # outside a session, each read has its own, released at once
+    assert opened == [True, True]
