@@ -57,7 +57,9 @@ def naive_change(atlas, view):
     return time.perf_counter() - started, len(body.encode())
 
 
-def first_paint_seconds(url: str, runs: int = 3) -> list[float]:
+def first_paint_seconds(url: str, runs: int = 3) -> list[tuple[float, float]]:
+    """(seconds from navigation start, seconds from the page's load event) until the map is painted,
+    for `runs` page loads in one fresh headless Chromium (the first with a cold browser)."""
     from playwright.sync_api import sync_playwright
 
     ready = """() => { const gd = document.querySelector('#map .js-plotly-plot');
@@ -70,7 +72,9 @@ def first_paint_seconds(url: str, runs: int = 3) -> list[float]:
             page = context.new_page()
             page.goto(url, wait_until="commit")
             page.wait_for_function(ready, timeout=60_000, polling=20)
-            times.append(page.evaluate("() => performance.now()") / 1000)
+            painted, loaded = page.evaluate("""() => [performance.now(),
+                performance.getEntriesByType('navigation')[0].loadEventEnd]""")
+            times.append((painted / 1000, (painted - loaded) / 1000))
             page.close()
         context.close()
     return times
@@ -124,8 +128,9 @@ def main(argv=None) -> int:
           f"size {statistics.median(naive_sizes) / statistics.median(sizes):.1f}x")
     print(f"app start with a built store: create_app {start_in_process:.2f} s; "
           f"`python -m dashboard` to /healthz {start_process:.2f} s (target <= 5 s)")
-    print(f"first map painted in headless Chromium: {', '.join(f'{t:.2f}' for t in paints)} s after load start "
-          f"(target <= 2 s)")
+    print(f"first map painted in headless Chromium, page loads 1-{len(paints)} (the first in a cold browser): "
+          f"{', '.join(f'{start:.2f}' for start, _ in paints)} s after navigation start, "
+          f"{', '.join(f'{after:.2f}' for _, after in paints)} s after the load event (target <= 2 s)")
     return 0
 
 
