@@ -1,7 +1,7 @@
 from dash import Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
-from dashboard.figures import apply_to_patch, drawn_key, map_updates
+from dashboard.figures import apply_to_patch, map_updates
 from dashboard.state import View
 
 
@@ -11,9 +11,7 @@ def register(app, atlas):
         Input("view", "data"), State("map-state", "data"),
     )
     def update_map(view_data, previous):
-        view = View.from_dict(view_data)
-        drawn = drawn_key(atlas.store.version(), view)
-        if (previous or {}).get("drawn") == drawn:
-            raise PreventUpdate  # the page was built showing this view
-        updates, state = map_updates(atlas, view, previous)
-        return apply_to_patch(Patch(), updates), {**state, "drawn": drawn}
+        updates, state = map_updates(atlas, View.from_dict(view_data), previous)
+        if not updates:
+            raise PreventUpdate  # the map already shows this view
+        return apply_to_patch(Patch(), updates), state

@@ -172,11 +172,6 @@ def apply_to_patch(patch, updates):
     return patch
 
 
-def drawn_key(version: str, view) -> str:
-    """What the map's figure shows: a store version and a view (the page's first figure is prebuilt)."""
-    return hashlib.sha1(f"{version}#{view!r}".encode()).hexdigest()[:16]
-
-
 def focus_key(view) -> str:
     return f"{view.level}|{','.join(map(str, view.zones))}|{view.district or ''}"
 
@@ -190,17 +185,27 @@ def overlay_updates(overlay, opacity: float) -> list[tuple[tuple, object]]:
     return [(("layout", "map", "layers"), layers)]
 
 
+def map_state(atlas, view) -> dict:
+    """What the live map shows once it draws `view`: its focus, its overlay, and a digest of
+    the store version and view drawn (the page's first figure is prebuilt with the default view)."""
+    drawn = hashlib.sha1(f"{atlas.store.version()}#{view!r}".encode()).hexdigest()[:16]
+    return {"focus": focus_key(view), "overlay": overlay_key(view), "drawn": drawn}
+
+
 def map_updates(atlas, view, previous: dict | None):
     """Updates for the live map, and the map state they leave it in.
 
-    The map is recentred only when the focus (level, zones, drill-down district)
+    Nothing when the map already shows this view of this store. The map is
+    recentred only when the focus (level, zones, drill-down district)
     changes, so `uirevision` keeps the user's zoom otherwise; the raster image
     is sent only when the overlay or its opacity changes.
     """
     previous = previous or {}
+    state = map_state(atlas, view)
+    if state["drawn"] == previous.get("drawn"):
+        return [], state
     layer = atlas.layer(view)
     updates = layer_updates(layer, view.lang, selected=atlas.feature(view.level, view.area))
-    state = {"focus": focus_key(view), "overlay": overlay_key(view)}
     if state["focus"] != previous.get("focus"):
         revision = state["focus"] if (view.zones or view.district) else "province"
         updates += view_updates(atlas.focus_bounds(view), revision)

@@ -93,8 +93,7 @@ def build_layout(atlas):
         dcc.Store(id="view", data=View().to_dict()),
         dcc.Store(id="ui-lang", data=View().lang),
         dcc.Store(id="layout-mode"),
-        dcc.Store(id="map-state", data={"focus": figures.focus_key(View()), "overlay": "",
-                                        "drawn": figures.drawn_key(atlas.store.version(), View())}),
+        dcc.Store(id="map-state", data=figures.map_state(atlas, View())),
         html.Header(id="header", className="header", children=[
             html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
             html.Div(className="header-tools", children=[

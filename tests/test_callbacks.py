@@ -63,6 +63,15 @@ def test_the_map_is_not_resent_for_the_view_the_page_was_built_with(app, client)
     assert back.status_code == 200, "going back to the default view must repaint it"
 
 
+def test_map_updates_are_empty_only_for_the_view_already_drawn(app):
+    from dashboard.figures import map_state, map_updates
+
+    shown = map_state(app.atlas, View())
+    assert map_updates(app.atlas, View(), shown) == ([], shown)
+    updates, state = map_updates(app.atlas, View().with_(indicator="councils"), shown)
+    assert updates and state["drawn"] != shown["drawn"] and state["focus"] == shown["focus"]
+
+
 def test_the_prebuilt_map_is_patched_once_the_store_has_changed(app, client, tmp_path):
     stale_app = create_app(str(build_demo_store(tmp_path / "atlas.duckdb", 5_000)))
     first_state = layout_component(stale_app, "map-state").data
