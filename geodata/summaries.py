@@ -50,7 +50,8 @@ def _level_sql() -> str:
             f"WHEN {m} < {t3} THEN 2 ELSE 3 END")
 
 
-def _fill_sql(table: str) -> str:
+def fill_sql(table: str) -> str:
+    """The INSERT ... SELECT that fills an empty summary table from the records."""
     if table == "household_cells":
         deprivations = " + ".join(f"CASE WHEN {name} THEN 1 ELSE 0 END" for name in DEPRIVATIONS)
         capitals = ", ".join(f"sum({name}), count({name})" for name in CAPITALS)
@@ -74,11 +75,3 @@ def stale(written: set[str]) -> list[str]:
     """The summaries that a write to the `written` tables makes out of date."""
     return [table for table, sources in SOURCES.items() if sources & set(written)]
 
-
-def rebuild(execute, tables, create_statement) -> None:
-    """Rebuild `tables` inside the caller's transaction (`execute(sql, params)`)."""
-    for table in tables:
-        # Re-created rather than emptied: DELETE on a keyed DuckDB table is slow.
-        execute(f"DROP TABLE IF EXISTS {table}", {})
-        execute(create_statement(table), {})
-        execute(_fill_sql(table), {})
