@@ -75,8 +75,7 @@ def build_layer(
     thai_digits: bool = False,
 ) -> MapLayer:
     indicator = registry.get(indicator_id)
-    if "suppressed" not in table:  # a table straight from the store: apply the PDPA rule here
-        table = suppress_small_counts(table)
+    table = suppress_small_counts(table)  # the PDPA rule, once (a shown table already has it)
     values = pd.to_numeric(table[indicator_id], errors="coerce").to_numpy(dtype=float)
     in_focus = focus_mask(table, level, zones, district)
     # Classes come from the areas in focus, so a zone's map uses its own range.

@@ -85,7 +85,10 @@ def suppression_mask(table: pd.DataFrame) -> pd.DataFrame:
 
 def suppress_small_counts(table: pd.DataFrame) -> pd.DataFrame:
     """A copy with hidden figures blanked, a `suppressed` flag (the area has 1–4
-    households) and `suppressed_ids` naming the hidden indicators of each row."""
+    households) and `suppressed_ids` naming the hidden indicators of each row.
+    A table already suppressed comes back as it is: its blanked counts would hide the rule's flags."""
+    if "suppressed" in table:
+        return table
     mask = suppression_mask(table)
     table = table.copy()
     for column in mask.columns:

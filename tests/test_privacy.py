@@ -101,6 +101,14 @@ def test_every_household_figure_of_an_area_with_one_to_four_households_is_hidden
     assert not privacy.hidden_mask(out, "councils").any()
 
 
+def test_suppressing_a_suppressed_table_keeps_its_flags():
+    table = _table(households=[100, 4], mpi_headcount=[0.2, 0.5], councils=[1, 2])
+    once = privacy.suppress_small_counts(table)
+    twice = privacy.suppress_small_counts(once)
+    pd.testing.assert_frame_equal(twice, once)
+    assert twice["suppressed"].tolist() == [False, True], "blanked counts must not clear the flag"
+
+
 def test_figures_over_small_groups_inside_large_areas_are_hidden():
     table = _table(households=[200, 200, 200], mpi_headcount=[0.01, 0.5, 0.0], mpi_intensity=[0.4, 0.3, np.nan],
                    targeted_poor=[3, 40, 0], targeted_poor_share=[0.015, 0.2, 0.0],
