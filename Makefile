@@ -34,7 +34,7 @@ $(VENV)/.installed: requirements.txt
 # built from npm packages pinned with their hashes in package-lock.json (npm ci checks them).
 plotlyjs: $(PLOTLY_BUNDLE)
 
-$(PLOTLY_BUNDLE): dashboard/plotlyjs/map-bundle.js dashboard/plotlyjs/package.json dashboard/plotlyjs/package-lock.json
+$(PLOTLY_BUNDLE): dashboard/plotlyjs/map-bundle.js dashboard/plotlyjs/country-lookup.js dashboard/plotlyjs/package.json dashboard/plotlyjs/package-lock.json
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
 	cd dashboard/plotlyjs && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && npm run --silent build
 
