@@ -1,45 +1,43 @@
-"""Everything on the page that follows the view: labels, options, panel, table, about page."""
-from dash import ALL, Input, Output, State, ctx
+"""Everything on the page that follows the view: labels, options, panel, table, about page.
 
-from dashboard import about, options, panel
+The page arrives already showing the default view (dashboard.layout), so the
+callbacks that only follow the view or the language skip the first load
+(prevent_initial_call); a permalink sets them off by changing the view.
+"""
+from dash import ALL, Input, Output, ctx
+
+from dashboard import about, options, sections
 from dashboard.i18n import t
 from dashboard.state import View
-from layers import maplayer, profile
 
 
 def register(app, atlas):
-    @app.callback(Output({"type": "label", "key": ALL}, "children"), Input("ui-lang", "data"))
+    @app.callback(Output({"type": "label", "key": ALL}, "children"), Input("ui-lang", "data"), prevent_initial_call=True)
     def translate_labels(lang):
         return [t(output["id"]["key"], lang or "th") for output in ctx.outputs_list]
 
     @app.callback(
         Output("indicator", "options"), Output("level", "options"), Output("scheme", "options"),
         Output("year", "options"), Output("zones", "options"), Output("overlay", "options"),
-        Input("ui-lang", "data"),
+        Input("ui-lang", "data"), prevent_initial_call=True,
     )
     def translate_options(lang):
         return options.control_options(atlas, lang or "th")
 
-    @app.callback(Output("map-legend-note", "children"), Input("view", "data"))
+    @app.callback(Output("map-legend-note", "children"), Input("view", "data"), prevent_initial_call=True)
     def show_overlay_legend(view_data):
-        view = View.from_dict(view_data)
-        return panel.overlay_legend(atlas.overlay(view.overlay), view.lang)
+        return sections.overlay_note(atlas, View.from_dict(view_data))
 
-    @app.callback(Output("panel", "children"), Output("breadcrumb", "children"), Input("view", "data"))
+    @app.callback(Output("panel", "children"), Output("breadcrumb", "children"), Input("view", "data"), prevent_initial_call=True)
     def show_panel(view_data):
-        view = View.from_dict(view_data)
-        data = profile.area_profile(atlas, view.area, view) if view.area else None
-        return panel.panel(data, view.lang, view.thai_digits), panel.breadcrumb(profile.breadcrumb(atlas, view), view.lang)
+        return sections.area_panel(atlas, View.from_dict(view_data))
 
     @app.callback(
         Output("ranking", "data"), Output("ranking", "columns"), Output("ranking", "style_data_conditional"),
-        Input("view", "data"), Input("ranking", "sort_by"),
+        Input("view", "data"), Input("ranking", "sort_by"), prevent_initial_call=True,
     )
     def show_ranking(view_data, sort_by):
-        view = View.from_dict(view_data)
-        layer = atlas.layer(view)
-        rows = maplayer.ranking_rows(layer, atlas.table(view.level, view.year, view.mpi_cutoff), view.lang, sort_by)
-        return rows, options.ranking_columns(view, layer), options.selected_row_style(view.area)
+        return sections.ranking(atlas, View.from_dict(view_data), sort_by)
 
     @app.callback(
         Output("map-page", "hidden"), Output("about-page", "hidden"), Output("about-page", "children"),

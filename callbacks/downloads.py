@@ -6,7 +6,7 @@ from dashboard.state import View
 
 
 def register(app, atlas):
-    @app.callback(Output("download-format", "options"), Input("ui-lang", "data"))
+    @app.callback(Output("download-format", "options"), Input("ui-lang", "data"), prevent_initial_call=True)
     def translate_menu(lang):
         return exports.download_menu_options(lang or "th")
 

@@ -11,7 +11,7 @@ import flask
 from geodata.store import open_store
 from layers.atlas import Atlas
 
-from .layout import build_layout
+from .layout import page_layout
 
 ASSETS = os.path.join(os.path.dirname(__file__), "assets")
 
@@ -43,7 +43,7 @@ def create_app(db: str | None = None, warm: bool = True, province: str | None = 
     auth.init_app(app, atlas)
     uploads.init_app(app, atlas)
     households.init_app(app, atlas)
-    app.layout = build_layout(atlas)
+    app.layout = page_layout(atlas)
 
     from callbacks import register
 

@@ -1,7 +1,9 @@
 """The page: header, controls, map, ranking table, drill-down panel, about page.
 
-Labels are placeholders filled by one pattern-matching callback, so the
-language switch changes every label without rebuilding the controls.
+The page is built showing the default view, so the first map and table need
+no callback; it is rebuilt when the store changes (after an import). Labels
+carry pattern-matching ids, so the language switch changes every label
+without rebuilding the controls.
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dash import dash_table, dcc, html
 
 from layers.atlas import MAP_LEVELS
 
-from . import figures, options
+from . import figures, options, sections
 from .exports import download_menu_options
 from .state import View
 from .i18n import t
@@ -85,15 +87,32 @@ def controls(atlas):
     ])
 
 
+def page_layout(atlas):
+    """The layout Dash serves: the page for the store as it is now, built once per store version."""
+    built = {}
+
+    def serve():
+        version = atlas.store.version()
+        if version not in built:
+            built.clear()
+            built[version] = build_layout(atlas)
+        return built[version]
+
+    return serve
+
+
 def build_layout(atlas):
+    view = View()
+    panel_children, crumbs = sections.area_panel(atlas, view)
+    rows, columns, row_style = sections.ranking(atlas, view)
     return html.Div(id="page", children=[
         dcc.Location(id="url", refresh=False),
         # The stores start with the default view that the page is built for, so a plain
         # URL sets nothing off and the first map needs no round trip.
-        dcc.Store(id="view", data=View().to_dict()),
-        dcc.Store(id="ui-lang", data=View().lang),
+        dcc.Store(id="view", data=view.to_dict()),
+        dcc.Store(id="ui-lang", data=view.lang),
         dcc.Store(id="layout-mode"),
-        dcc.Store(id="map-state", data=figures.map_state(atlas, View())),
+        dcc.Store(id="map-state", data=figures.map_state(atlas, view)),
         html.Header(id="header", className="header", children=[
             html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
             html.Div(className="header-tools", children=[
@@ -118,24 +137,25 @@ def build_layout(atlas):
         html.Main(id="map-page", className="main", children=[
             html.Aside(id="controls", className="side", children=controls(atlas)),
             html.Section(className="centre", children=[
-                html.Nav(id="breadcrumb", className="breadcrumb"),
+                html.Nav(id="breadcrumb", className="breadcrumb", children=crumbs),
                 html.Div(id="household-access", className="household-access"),  # analysts only
                 dcc.Graph(id="map", figure=base_map_figure(atlas), className="map",
                           style={"height": f"{figures.MAP_HEIGHT}px"},
                           config={"displaylogo": False, "scrollZoom": True, "responsive": True,
                                   "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
-                html.Div(id="map-legend-note", className="note"),
+                html.Div(id="map-legend-note", className="note", children=sections.overlay_note(atlas, view)),
                 html.Section(id="ranking-section", children=[
                     label("ranking", tag=html.H2),
                     dash_table.DataTable(
-                        id="ranking", sort_action="custom", sort_mode="single", sort_by=[],
+                        id="ranking", data=rows, columns=columns, style_data_conditional=row_style,
+                        sort_action="custom", sort_mode="single", sort_by=[],
                         page_size=15, style_as_list_view=True, cell_selectable=True,
                         style_cell={"fontFamily": FONT_STACK, "textAlign": "left", "padding": "4px 8px"},
                         style_header={"fontWeight": "600"},
                     ),
                 ]),
             ]),
-            html.Aside(id="panel", className="panel side"),
+            html.Aside(id="panel", className="panel side", children=panel_children),
         ]),
         html.Article(id="about-page", className="about", hidden=True),
     ])

@@ -32,15 +32,20 @@ def test_permalink_sets_the_view_and_every_control(app, client):
     assert outputs["zones"]["value"] == [2, 5] and outputs["level"]["value"] == "district"
 
 
-def layout_component(app, component_id):
-    """A component of the page as the browser first receives it."""
-    pending = [app.layout]
+def page_nodes(app, page=None):
+    """Every component of the page as the browser first receives it."""
+    pending = [page or app.layout()]
     while pending:
         node = pending.pop()
-        if getattr(node, "id", None) == component_id:
-            return node
+        yield node
         children = getattr(node, "children", None)
         pending += children if isinstance(children, list) else [children] if children is not None else []
+
+
+def layout_component(app, component_id):
+    for node in page_nodes(app):
+        if getattr(node, "id", None) == component_id:
+            return node
     raise KeyError(component_id)
 
 
@@ -50,6 +55,60 @@ def test_a_plain_url_on_first_load_sets_nothing_off(app, client):
     assert View.from_dict(shown) == View()
     response = call(client, app, "view.data", {"url.search": "", "view.data": shown, "ui-lang.data": "th"})
     assert response.status_code == 204
+
+
+# What the page itself holds: a callback reading only these is not a user's action.
+PAGE_STATE = {"view.data", "ui-lang.data", "ranking.sort_by"}
+
+
+def as_json(value):
+    from plotly.io.json import to_json_plotly
+
+    return json.loads(to_json_plotly(value))
+
+
+def test_callbacks_skipped_on_first_load_find_their_outputs_already_in_the_page(app, client):
+    # The browser learns from /_dash-dependencies which callbacks to run on load; those that
+    # skip it must find the page already showing what they would return for its first view.
+    dependencies = client.get("/_dash-dependencies").get_json()
+    skipped = [d for d in dependencies if d["prevent_initial_call"]
+               and {f"{i['id']}.{i['property']}" for i in d["inputs"]} <= PAGE_STATE]
+    outputs = {d["output"] for d in skipped}
+    for expected in ("ranking.data", "panel.children", "breadcrumb.children", "map-legend-note.children",
+                     "indicator.options", "download-format.options", '"type":"label"'):
+        assert any(expected in output for output in outputs), f"{expected} still waits for a callback on load"
+    for dependency in skipped:
+        if dependency["output"].startswith("{"):  # the labels, one pattern-matching output
+            from dashboard.i18n import t
+
+            lang = layout_component(app, "ui-lang").data
+            labels = [node for node in page_nodes(app) if isinstance(getattr(node, "id", None), dict)
+                      and node.id.get("type") == "label"]
+            assert labels and all(node.children == t(node.id["key"], lang) for node in labels)
+            continue
+        first = dependency["output"].strip(".").split("...")[0]
+        values = {}
+        for item in dependency["inputs"] + dependency["state"]:
+            values[f"{item['id']}.{item['property']}"] = getattr(layout_component(app, item["id"]), item["property"])
+        response = call(client, app, first, values)
+        assert response.status_code == 200, dependency["output"]
+        for component_id, props in response.get_json()["response"].items():
+            for prop, value in props.items():
+                shown = as_json(getattr(layout_component(app, component_id), prop, None))
+                assert shown == value, f"{component_id}.{prop} differs between the page and its callback"
+
+
+def test_the_page_is_rebuilt_once_the_store_has_changed(tmp_path):
+    store_file = build_demo_store(tmp_path / "atlas.duckdb", 5_000)
+    changing_app = create_app(str(store_file))
+    first = changing_app.layout()
+    assert changing_app.layout() is first, "one build per store version, not one per visit"
+    stamp = store_file.stat().st_mtime_ns + 10**9
+    os.utime(store_file, ns=(stamp, stamp))  # as an import leaves it
+    rebuilt = changing_app.layout()
+    assert rebuilt is not first
+    state = lambda page: next(n for n in page_nodes(changing_app, page) if getattr(n, "id", None) == "map-state").data
+    assert state(rebuilt)["drawn"] != state(first)["drawn"]
 
 
 def test_the_map_is_not_resent_for_the_view_the_page_was_built_with(app, client):

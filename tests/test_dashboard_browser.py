@@ -126,6 +126,10 @@ def test_first_load_uses_the_partial_plotly_bundle_and_one_round_of_callbacks(ap
     map_key = next(key for key in statuses if key.startswith("..map.figure."))
     assert (statuses[view_key], statuses[map_key]) == (204, 204), answered
     assert sum(1 for output, _ in answered if output == map_key) == 1, "the map callback ran twice on first load"
+    # The table, panel, labels and options arrive in the page itself: none is asked for again.
+    for prebuilt in ("ranking.data", "panel.children", '"type":"label"', "indicator.options", "download-format.options"):
+        assert not [output for output, _ in answered if prebuilt in output], f"{prebuilt} was fetched on first load"
+    assert page.locator("#ranking td").count() > 0 and page.inner_text("#indicator").strip()
 
 
 def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):

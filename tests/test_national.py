@@ -135,7 +135,7 @@ def test_the_app_is_created_for_bangkok(national_db):
     app = create_app(str(national_db), province="TH10")
     assert app.atlas.province == "TH10"
     assert len(app.atlas.table("tambon")) == 169
-    page = str(app.layout.to_plotly_json())
+    page = str(app.layout().to_plotly_json())
     assert "พระนคร" in page and "Phra Nakhon" in page  # Bangkok's first khet, on the map
 
 
