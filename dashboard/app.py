@@ -44,6 +44,8 @@ def create_app(db: str | None = None, warm: bool = True, province: str | None = 
     uploads.init_app(app, atlas)
     households.init_app(app, atlas)
     app.layout = page_layout(atlas)
+    if warm:
+        app.layout()  # built now, so the first visitor does not wait for it
 
     from callbacks import register
 

@@ -98,15 +98,20 @@ def test_callbacks_skipped_on_first_load_find_their_outputs_already_in_the_page(
                 assert shown == value, f"{component_id}.{prop} differs between the page and its callback"
 
 
-def test_the_page_is_rebuilt_once_the_store_has_changed(tmp_path):
+def test_the_page_is_built_at_start_and_again_once_the_store_has_changed(tmp_path, monkeypatch):
+    import dashboard.layout
+
     store_file = build_demo_store(tmp_path / "atlas.duckdb", 5_000)
     changing_app = create_app(str(store_file))
+    builds, build = [], dashboard.layout.build_layout
+    monkeypatch.setattr(dashboard.layout, "build_layout", lambda atlas: builds.append(atlas) or build(atlas))
     first = changing_app.layout()
+    assert builds == [], "the first visitor must not wait for the page to be built"
     assert changing_app.layout() is first, "one build per store version, not one per visit"
     stamp = store_file.stat().st_mtime_ns + 10**9
     os.utime(store_file, ns=(stamp, stamp))  # as an import leaves it
     rebuilt = changing_app.layout()
-    assert rebuilt is not first
+    assert rebuilt is not first and len(builds) == 1
     state = lambda page: next(n for n in page_nodes(changing_app, page) if getattr(n, "id", None) == "map-state").data
     assert state(rebuilt)["drawn"] != state(first)["drawn"]
 
