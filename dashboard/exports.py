@@ -10,10 +10,12 @@ legend and focus as the screen. Static images (PNG, SVG, PDF, slides) swap
 the MapLibre map for plotly's SVG `geo` map with the same traces: software
 WebGL needs about 5 s per 1920×1080 frame here and puts a bitmap inside SVG
 and PDF files, whereas the SVG map renders in under a second and stays vector.
+A raster overlay goes on the SVG map as a picture cut to the map's frame.
 """
 from __future__ import annotations
 
 import atexit
+import base64
 import copy
 import datetime as dt
 import html
@@ -106,6 +108,9 @@ def subtitle_text(atlas, view: View) -> str:
     parts.append(year_text(view))
     if view.indicator.startswith(("mpi", "targeted_poor")):
         parts.append(f"k = {view.mpi_cutoff:g}")
+    overlay = atlas.overlay(view.overlay)
+    if overlay is not None:
+        parts.append(f"{t('overlay', view.lang)}: {overlay.legend['title_th' if view.lang == 'th' else 'title_en']}")
     return " · ".join(parts)
 
 
@@ -277,18 +282,19 @@ def _place_legend(figure: dict, view: View, frame: Frame) -> None:
         )
 
 
+def mercator_y(lat: float) -> float:
+    return float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+
+
 def fit_bounds(bounds, width_px: int, height_px: int, pad: float = 0.05) -> tuple[float, float, float, float]:
     """Widen lon/lat bounds so that they fill a frame of this shape in Web Mercator (plus a margin)."""
     lon0, lat0, lon1, lat1 = bounds
-
-    def y(lat):
-        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
 
     def lat(y_value):
         return float(np.degrees(2 * np.arctan(np.exp(y_value)) - np.pi / 2))
 
     x0, x1 = np.radians(lon0), np.radians(lon1)
-    y0, y1 = y(lat0), y(lat1)
+    y0, y1 = mercator_y(lat0), mercator_y(lat1)
     span_x, span_y = max(x1 - x0, 1e-6) * (1 + 2 * pad), max(y1 - y0, 1e-6) * (1 + 2 * pad)
     aspect = width_px / height_px
     span_x, span_y = max(span_x, span_y * aspect), max(span_y, span_x / aspect)
@@ -365,8 +371,49 @@ def static_figure(atlas, view: View, frame: Frame = Frame()) -> dict:
         "lonaxis": {"range": [lon0, lon1]}, "lataxis": {"range": [lat0, lat1]},
         "domain": {"x": list(frame.map_x), "y": list(frame.map_y)},
     }
+    overlay = overlay_picture(atlas.overlay(view.overlay), view.opacity, (lon0, lat0, lon1, lat1), frame)
+    if overlay:
+        layout["images"] = [overlay]
     layout.update(width=frame.width, height=frame.height)
     return decorate(figure, atlas, view, frame)
+
+
+def overlay_picture(overlay, opacity: float, ranges, frame: Frame) -> dict | None:
+    """The raster overlay as a plotly layout image over the SVG map, cut to the map's frame.
+
+    The overlay is a Web Mercator image and the map's lon/lat `ranges` fill the
+    frame in Web Mercator (fit_bounds), so a point's place on the page is linear
+    in its longitude and in its Mercator y. Layout images are not clipped to a
+    map, hence the cut.
+    """
+    if overlay is None:
+        return None
+    from PIL import Image
+
+    lon0, lat0, lon1, lat1 = ranges
+    olon0, olat0, olon1, olat1 = overlay.bounds
+    top, bottom = mercator_y(olat1), mercator_y(olat0)
+    frame_bottom, frame_top = mercator_y(lat0), mercator_y(lat1)
+    columns = lambda lon: (lon - olon0) / (olon1 - olon0) * overlay.width  # noqa: E731
+    rows = lambda y: (top - y) / (top - bottom) * overlay.height  # noqa: E731
+    # Whole pixels inside the frame: the picture may stop short of the frame's edge, never spill over it.
+    col0, col1 = max(0, int(np.ceil(columns(lon0)))), min(overlay.width, int(np.floor(columns(lon1))))
+    row0, row1 = max(0, int(np.ceil(rows(frame_top)))), min(overlay.height, int(np.floor(rows(frame_bottom))))
+    if col1 <= col0 or row1 <= row0:
+        return None  # the raster lies outside the view
+    image = Image.open(io.BytesIO(base64.b64decode(overlay.source.split(",", 1)[1])))
+    cut = io.BytesIO()
+    image.crop((col0, row0, col1, row1)).save(cut, format="PNG", optimize=True)
+
+    (x0, x1), (y0, y1) = frame.map_x, frame.map_y
+    page_x = lambda column: x0 + (olon0 + column / overlay.width * (olon1 - olon0) - lon0) / (lon1 - lon0) * (x1 - x0)  # noqa: E731
+    page_y = lambda row: y0 + (top - row / overlay.height * (top - bottom) - frame_bottom) / (frame_top - frame_bottom) * (y1 - y0)  # noqa: E731
+    return {
+        "source": "data:image/png;base64," + base64.b64encode(cut.getvalue()).decode("ascii"),
+        "xref": "paper", "yref": "paper", "xanchor": "left", "yanchor": "top", "sizing": "stretch",
+        "x": page_x(col0), "y": page_y(row0), "sizex": page_x(col1) - page_x(col0), "sizey": page_y(row0) - page_y(row1),
+        "opacity": opacity, "layer": "above",
+    }
 
 
 # -- rendering images ----------------------------------------------------------------------
@@ -458,10 +505,15 @@ def to_html(atlas, view: View) -> bytes:
     layout = figure["layout"]
     layout.pop("width", None)
     layout.pop("height", None)
-    layout.update(autosize=True, dragmode="pan")
+    # A raster overlay is a picture pinned to the page: the map under it must not move.
+    movable = not layout.get("images")
+    layout.update(autosize=True, dragmode="pan" if movable else False)
+    config = {"displaylogo": False, "scrollZoom": movable, "responsive": True}
+    if not movable:
+        config["modeBarButtonsToRemove"] = ["pan2d", "zoomInGeo", "zoomOutGeo", "resetGeo"]
     page = pio.to_html(
         figure, include_plotlyjs=True, full_html=True, default_width="100%", default_height="100vh",
-        config={"displaylogo": False, "scrollZoom": True, "responsive": True}, validate=False,
+        config=config, validate=False,
     )
     basemap = json.dumps({name: EMPTY_TOPOJSON for name in ("world_110m", "world_50m")})
     title = f"{title_text(atlas, view)} · {t('title', view.lang)}"
@@ -699,6 +751,14 @@ def to_folium(atlas, view: View) -> bytes:
         folium.GeoJson(
             atlas.geojson("district"), name=t("level_district", view.lang), interactive=False,
             style_function=lambda feature: {"fill": False, "color": "#4d4d4d", "weight": 1.6},
+        ).add_to(web_map)
+    overlay = atlas.overlay(view.overlay)
+    if overlay is not None:
+        # Leaflet stretches the picture in Web Mercator, the overlay's own projection.
+        olon0, olat0, olon1, olat1 = overlay.bounds
+        folium.raster_layers.ImageOverlay(
+            image=overlay.source, bounds=[[olat0, olon0], [olat1, olon1]], opacity=view.opacity,
+            name=overlay.legend["title_th" if view.lang == "th" else "title_en"], interactive=False,
         ).add_to(web_map)
     web_map.fit_bounds([[lat0, lon0], [lat1, lon1]])
     root = web_map.get_root()

@@ -226,6 +226,63 @@ def test_cli_per_zone_deck_has_a_slide_per_zone(demo_db, tmp_path, artifacts_dir
     assert convert_to_pdf_pages(out) == 11
 
 
+# -- raster overlay ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def raster_atlas(tmp_path_factory):
+    from tests.browser import build_demo_store
+
+    atlas = Atlas(open_store(build_demo_store(tmp_path_factory.mktemp("overlay") / "atlas.duckdb", 20_000, raster=True)))
+    assert atlas.rasters(), "the demo raster was not registered"
+    return atlas
+
+
+def test_png_draws_the_raster_overlay_inside_the_province_and_the_map_frame(raster_atlas, artifacts_dir):
+    raster_id = raster_atlas.rasters()[0].raster_id
+    plain = pixels(exports.to_png(raster_atlas, View()))
+    png = exports.to_png(raster_atlas, View(overlay=raster_id, opacity=1.0))
+    (artifacts_dir / "export-overlay.png").write_bytes(png)
+    covered = pixels(png)
+    changed = (np.abs(map_box(covered).astype(int) - map_box(plain).astype(int)).sum(axis=2) > 30)
+    inside = (map_box(plain) < 245).any(axis=2)  # where the province is drawn
+    assert changed[inside].mean() > 0.8, "the overlay must cover the province"
+    # The raster is transparent outside the province: misplaced, it would paint the white around it.
+    assert changed[~inside].mean() < 0.02, f"{changed[~inside].mean():.1%} of the outside was painted"
+
+
+def test_a_zoomed_view_cuts_the_overlay_to_the_map_frame(raster_atlas):
+    raster_id = raster_atlas.rasters()[0].raster_id
+    view = View(zones=(3,), overlay=raster_id, opacity=1.0)
+    (picture,) = exports.static_figure(raster_atlas, view)["layout"]["images"]
+    (x0, x1), (y0, y1) = exports.Frame().map_x, exports.Frame().map_y
+    assert x0 <= picture["x"] and picture["x"] + picture["sizex"] <= x1 + 1e-9
+    assert picture["y"] <= y1 + 1e-9 and picture["y"] - picture["sizey"] >= y0 - 1e-9
+    assert picture["sizex"] > 0.9 * (x1 - x0), "the zone lies inside the raster: the cut fills the frame"
+    plain, covered = (pixels(exports.to_png(raster_atlas, v)) for v in (view.with_(overlay=None), view))
+    height, width = covered.shape[:2]
+    top, bottom, left = int((1 - y1) * height), int((1 - y0) * height), int(x0 * width)
+    assert (plain[top:bottom, :left - 3] == covered[top:bottom, :left - 3]).all(), "the overlay spilled over the legend"
+    assert (plain[bottom + 3:] == covered[bottom + 3:]).all(), "the overlay spilled over the footer"
+    changed = np.abs(plain[top + 3:bottom - 3, left + 3:].astype(int) - covered[top + 3:bottom - 3, left + 3:].astype(int))
+    assert (changed.sum(axis=2) > 30).mean() > 0.6, "the overlay must fill the zoomed frame where the province is"
+    assert "ซ้อนทับ" in exports.subtitle_text(raster_atlas, view), "the subtitle names the overlay"
+
+
+def test_overlay_in_the_standalone_page_and_the_web_map(raster_atlas):
+    view = View(zones=(3,), overlay=raster_atlas.rasters()[0].raster_id, lang="en")
+
+    def plotly_call(page):
+        return page[page.index("Plotly.newPlot("):]
+
+    picture = re.compile(r'"images":\s*\[\{"source":\s*"data:image(/|\\u002f)png;base64,')  # plotly escapes "/"
+    pinned = plotly_call(exports.to_html(raster_atlas, view).decode())
+    assert picture.search(pinned)
+    assert '"scrollZoom":false' in pinned.replace(" ", ""), "a picture pinned over a movable map would drift"
+    movable = plotly_call(exports.to_html(raster_atlas, view.with_(overlay=None)).decode())
+    assert '"scrollZoom":true' in movable.replace(" ", "") and not picture.search(movable)
+    web_map = exports.to_folium(raster_atlas, view).decode()
+    assert "L.imageOverlay(" in web_map and "data:image/png;base64," in web_map
+
+
 # -- pages ------------------------------------------------------------------------------------
 def test_standalone_page_inlines_plotly_and_references_nothing_external(atlas):
     page = exports.to_html(atlas, View(indicator="mpi", level="district", lang="en")).decode()
