@@ -229,11 +229,16 @@ def test_cli_per_zone_deck_has_a_slide_per_zone(demo_db, tmp_path, artifacts_dir
 # -- raster overlay ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def raster_atlas(tmp_path_factory):
+    from layers import registry
     from tests.browser import build_demo_store
 
+    # The atlas registers the raster's indicators for the whole module: later modules must not see them.
+    saved = dict(registry._REGISTRY)
     atlas = Atlas(open_store(build_demo_store(tmp_path_factory.mktemp("overlay") / "atlas.duckdb", 20_000, raster=True)))
     assert atlas.rasters(), "the demo raster was not registered"
-    return atlas
+    yield atlas
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(saved)
 
 
 def test_png_draws_the_raster_overlay_inside_the_province_and_the_map_frame(raster_atlas, artifacts_dir):
