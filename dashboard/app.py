@@ -38,11 +38,12 @@ def create_app(db: str | None = None, warm: bool = True, province: str | None = 
     )
     app.atlas = atlas
     # Logins, roles, uploads and household lists (issue 7); before the layout, which may need the user.
-    from . import auth, households, uploads
+    from . import auth, households, preview, uploads
 
     auth.init_app(app, atlas)
     uploads.init_app(app, atlas)
     households.init_app(app, atlas)
+    preview.init_app(app, atlas, warm=warm)
     app.layout = page_layout(atlas)
     if warm:
         app.layout()  # built now, so the first visitor does not wait for it

@@ -11,7 +11,7 @@ from dash import dash_table, dcc, html
 
 from layers.atlas import MAP_LEVELS
 
-from . import figures, options, sections
+from . import figures, options, preview, sections
 from .exports import download_menu_options
 from .state import View
 from .i18n import t
@@ -103,6 +103,7 @@ def page_layout(atlas):
 
 def build_layout(atlas):
     view = View()
+    first_map = figures.map_state(atlas, view)
     panel_children, crumbs = sections.area_panel(atlas, view)
     rows, columns, row_style = sections.ranking(atlas, view)
     return html.Div(id="page", children=[
@@ -112,7 +113,7 @@ def build_layout(atlas):
         dcc.Store(id="view", data=view.to_dict()),
         dcc.Store(id="ui-lang", data=view.lang),
         dcc.Store(id="layout-mode"),
-        dcc.Store(id="map-state", data=figures.map_state(atlas, view)),
+        dcc.Store(id="map-state", data=first_map),
         html.Header(id="header", className="header", children=[
             html.Div([label("title", tag=html.H1), label("subtitle", tag=html.P, className="subtitle")]),
             html.Div(className="header-tools", children=[
@@ -139,10 +140,15 @@ def build_layout(atlas):
             html.Section(className="centre", children=[
                 html.Nav(id="breadcrumb", className="breadcrumb", children=crumbs),
                 html.Div(id="household-access", className="household-access"),  # analysts only
-                dcc.Graph(id="map", figure=base_map_figure(atlas), className="map",
-                          style={"height": f"{figures.MAP_HEIGHT}px"},
-                          config={"displaylogo": False, "scrollZoom": True, "responsive": True,
-                                  "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                # The frame holds the map's height, so the picture has its box before plotly has loaded.
+                html.Div(className="map-frame", style={"height": f"{figures.MAP_HEIGHT}px"}, children=[
+                    dcc.Graph(id="map", figure=base_map_figure(atlas), className="map", style={"height": "100%"},
+                              config={"displaylogo": False, "scrollZoom": True, "responsive": True,
+                                      "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
+                    # The first map as a picture, over the map box until MapLibre has drawn it (preview.py).
+                    html.Div(className="map-preview", style={"left": f"{figures.MAP_DOMAIN_X[0]:.0%}"}, children=html.Img(
+                        src=f"{preview.ROUTE}?v={first_map['drawn']}", alt="", **{"aria-hidden": "true"})),
+                ]),
                 html.Div(id="map-legend-note", className="note", children=sections.overlay_note(atlas, view)),
                 html.Section(id="ranking-section", children=[
                     label("ranking", tag=html.H2),

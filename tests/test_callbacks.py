@@ -200,3 +200,22 @@ def test_no_household_level_field_reaches_the_browser(app, client):
     for area in ("TH301501", "TH3015", "5"):
         body = call(client, app, "panel.children", {"view.data": view_data(area=area)}).get_data(as_text=True)
         assert "HH0" not in body and "household_id" not in body and "income_month" not in body
+
+
+def test_the_first_map_picture_is_served_for_the_pages_own_view(app, client):
+    import xml.etree.ElementTree as ET
+
+    picture = next(node for node in page_nodes(app) if getattr(node, "className", None) == "map-preview").children
+    response = client.get(picture.src)
+    assert response.status_code == 200 and response.content_type.startswith("image/svg+xml")
+    assert "immutable" in response.headers["Cache-Control"], "the URL carries the store version"
+    assert layout_component(app, "map-state").data["drawn"] in picture.src
+    svg = ET.fromstring(response.get_data())
+    areas, outlines = svg.findall("{http://www.w3.org/2000/svg}g")
+    layer = app.atlas.layer(View())
+    fills = {path.get("data-pcode"): path.get("fill") for path in areas}
+    assert list(fills) == list(map(str, layer.pcodes)) and len(fills) == 289
+    assert all(fills[str(p)] == layer.colours[c] for p, c in zip(layer.pcodes, layer.classes) if c >= 0)
+    assert len(outlines) == len(app.atlas.table("district"))
+    body = response.get_data(as_text=True)
+    assert "household" not in body.lower() and len(body) < 150_000

@@ -1,6 +1,8 @@
 """The dashboard in a real headless Chromium, as an official uses it."""
 import time
 
+import numpy as np
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -130,6 +132,69 @@ def test_first_load_uses_the_partial_plotly_bundle_and_one_round_of_callbacks(ap
     for prebuilt in ("ranking.data", "panel.children", '"type":"label"', "indicator.options", "download-format.options"):
         assert not [output for output, _ in answered if prebuilt in output], f"{prebuilt} was fetched on first load"
     assert page.locator("#ranking td").count() > 0 and page.inner_text("#indicator").strip()
+
+
+def open_with_plotly_held(context, url):
+    """A page whose plotly.js is held back: the partial bundle fails and the full one, which
+    dcc.Graph then asks for, waits until the returned release() is called."""
+    page = context.new_page()
+    held = []
+    page.route("**/assets/plotly-map.min.js*", lambda route: route.abort())
+    page.route(lambda address: "plotly" in address and "/assets/" not in address, lambda route: held.append(route))
+
+    def release():
+        page.unroute("**/assets/plotly-map.min.js*")
+        for route in held:
+            route.continue_()
+        held.clear()
+
+    page.goto(url)
+    return page, release
+
+
+PICTURE_LOADED = "() => { const i = document.querySelector('.map-preview img'); return !!i && i.complete && i.naturalWidth > 0; }"
+
+
+def screenshot_pixels(page, locator):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB")).astype(int)
+
+
+def test_the_first_map_shows_as_a_picture_that_the_live_map_covers_exactly(app, browser_context, artifacts_dir):
+    page, release = open_with_plotly_held(browser_context, app.url)
+    try:
+        page.wait_for_function(PICTURE_LOADED, timeout=60_000)
+        assert page.evaluate("() => !document.querySelector('#map .js-plotly-plot')"), "plotly was not held back"
+        frame = page.locator(".map-frame")
+        picture = screenshot_pixels(page, frame)
+        page.screenshot(path=str(artifacts_dir / "map-picture-before-plotly.png"))
+        release()
+        page.wait_for_function(MAP_READY, timeout=60_000)
+        page.wait_for_function("() => document.documentElement.classList.contains('map-drawn')", timeout=30_000)
+        assert not page.locator(".map-preview").is_visible(), "the picture must go once the map is drawn"
+        live = screenshot_pixels(page, frame)
+    finally:
+        page.close()
+    left = int(live.shape[1] * 0.2) + 4  # the map box; the legend strip is drawn by plotly only
+    province = (picture[:, left:] < 235).any(axis=2)
+    assert province.mean() > 0.15, "the picture shows the province"
+    same = (np.abs(picture[:, left:] - live[:, left:]) <= 40).all(axis=2)
+    # Fill colours match wherever the picture paints; only anti-aliased edges may differ.
+    assert same[province].mean() > 0.9, f"picture and map agree on {same[province].mean():.0%} of the province"
+    assert same[~province].mean() > 0.97, "the live map paints outside the picture's province"
+
+
+def test_a_permalink_never_shows_the_first_map_picture(app, browser_context):
+    page, release = open_with_plotly_held(browser_context, app.url + "/?indicator=councils&zones=3")
+    try:
+        page.wait_for_selector(".map-preview img", state="attached", timeout=60_000)
+        assert not page.locator(".map-preview").is_visible(), "the picture shows the default view, not this one"
+    finally:
+        release()
+        page.close()
 
 
 def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
