@@ -33,6 +33,7 @@ import numpy as np
 import shapely
 
 from layers import maplayer, registry
+from layers.maplayer import mercator_y
 
 from . import figures
 from .i18n import t
@@ -280,10 +281,6 @@ def _place_legend(figure: dict, view: View, frame: Frame) -> None:
             lenmode="pixels", len=min(560 * u, 0.8 * (y1 - y0) * frame.height), thickness=round(30 * u),
             bgcolor="rgba(255,255,255,0)", outlinewidth=0,
         )
-
-
-def mercator_y(lat: float) -> float:
-    return float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
 
 
 def fit_bounds(bounds, width_px: int, height_px: int, pad: float = 0.05) -> tuple[float, float, float, float]:

@@ -15,7 +15,7 @@ import flask
 import numpy as np
 import shapely
 
-from layers.maplayer import NO_DATA_COLOUR
+from layers.maplayer import NO_DATA_COLOUR, mercator_y
 
 from . import figures
 from .state import View
@@ -31,7 +31,7 @@ def map_pixels(geometry, centre: dict, zoom: float):
 
     def project(lon, lat):
         x = (np.asarray(lon) + 180) / 360 * world
-        y = (1 - np.log(np.tan(np.pi / 4 + np.radians(np.asarray(lat)) / 2)) / np.pi) / 2 * world
+        y = (1 - mercator_y(np.asarray(lat)) / np.pi) / 2 * world
         return x, y
 
     cx, cy = project(centre["lon"], centre["lat"])

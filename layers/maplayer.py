@@ -139,13 +139,15 @@ def view_box(frame, mask: np.ndarray | None = None) -> tuple[float, float, float
     return tuple(float(v) for v in shapely.total_bounds(geoms))
 
 
+def mercator_y(lat):
+    """Web Mercator y of a latitude (radians of the unit sphere; north is up); arrays too."""
+    return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
+
+
 def centre_and_zoom(bounds, width_px: int = 900, height_px: int = 650) -> tuple[dict, float]:
     """Web-Mercator centre and zoom that fit `bounds` into a map of the given size."""
     lon0, lat0, lon1, lat1 = bounds
     centre = {"lon": (lon0 + lon1) / 2, "lat": (lat0 + lat1) / 2}
-
-    def mercator_y(lat):
-        return np.log(np.tan(np.pi / 4 + np.radians(lat) / 2))
 
     span_x = max(lon1 - lon0, 1e-6) / 360
     span_y = max(mercator_y(lat1) - mercator_y(lat0), 1e-9) / (2 * np.pi)

@@ -219,3 +219,16 @@ def test_the_first_map_picture_is_served_for_the_pages_own_view(app, client):
     assert len(outlines) == len(app.atlas.table("district"))
     body = response.get_data(as_text=True)
     assert "household" not in body.lower() and len(body) < 150_000
+
+
+def test_map_pixels_put_the_centre_at_the_origin_at_maplibres_scale():
+    from shapely import Point
+
+    from dashboard.preview import map_pixels
+
+    centre = {"lon": 102.0, "lat": 15.0}
+    origin = map_pixels(Point(102.0, 15.0), centre, 9.0)
+    assert (origin.x, origin.y) == pytest.approx((0, 0), abs=1e-6)
+    east = map_pixels(Point(102.0 + 100 * 360 / (512 * 2**9), 15.0), centre, 9.0)  # 100 px east at zoom 9
+    assert (east.x, east.y) == pytest.approx((100, 0), abs=1e-6)
+    assert map_pixels(Point(102.0, 15.1), centre, 9.0).y < 0, "screen y grows downwards"

@@ -90,3 +90,12 @@ def test_the_atlas_keeps_a_bounded_number_of_map_layers(tmp_path, monkeypatch):
         atlas.layer(View(indicator="councils", k=k))
     assert sum(1 for key in atlas._cache if key[0] == "layer") <= 4
     assert atlas.layer(View(indicator="councils", k=8)) is atlas.layer(View(indicator="councils", k=8))
+
+
+def test_mercator_y_is_zero_at_the_equator_odd_and_pi_at_the_web_mercator_edge():
+    from layers.maplayer import mercator_y
+
+    assert mercator_y(0) == pytest.approx(0)
+    assert mercator_y(-15.0) == pytest.approx(-mercator_y(15.0))
+    assert mercator_y(85.0511287798) == pytest.approx(np.pi, rel=1e-9)  # where Web Mercator squares the world
+    assert mercator_y(np.array([0.0, 85.0511287798])) == pytest.approx([0, np.pi])
