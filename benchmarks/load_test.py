@@ -230,14 +230,17 @@ class Browser:
         page = self.get("/", "GET /")
         if page is None:
             return
-        if not self.visited:  # a first visit fetches the scripts; later visits have them cached
+        first_visit, self.visited = not self.visited, True
+        if first_visit:  # a first visit fetches the scripts; later visits have them cached
             for path in re.findall(r'<script src="([^"]+)"', page.text):
                 self.get(path, "GET static")
-            self.visited = True
         layout = self.get("/_dash-layout", "GET /_dash-layout")
         dependencies = self.get("/_dash-dependencies", "GET /_dash-dependencies")
         if layout is None or dependencies is None:
             return
+        if first_visit:  # and the images the page shows (the first map's picture); they are cached too
+            for path in set(re.findall(r'"src":\s*"(/[^"]+)"', layout.text)):
+                self.get(path, "GET static")
         if dependencies.text not in self.callbacks_cache:  # parsed once for all users
             # Clientside callbacks run in the browser's JavaScript and cost the server nothing.
             self.callbacks_cache[dependencies.text] = [Callback(spec) for spec in dependencies.json()
