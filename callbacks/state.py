@@ -33,6 +33,7 @@ def view_from_controls(current: View, values: list) -> View:
 def register(app, atlas):
     @app.callback(
         Output("view", "data"), Output("ui-lang", "data"), *[Output(c, "value") for c in CONTROLS],
+        Output("map-preview", "hidden"),
         Input("url", "search"), State("view", "data"), State("ui-lang", "data"),
     )
     def restore_view(search, shown_view, shown_lang):
@@ -42,7 +43,8 @@ def register(app, atlas):
             raise PreventUpdate
         # Labels follow `ui-lang`, which changes only with the language: other changes do not redraw them.
         lang = no_update if view.lang == shown_lang else view.lang
-        return view.to_dict(), lang, *controls_from_view(view)
+        # The picture of the first map shows the default view only: another view hides it for good.
+        return view.to_dict(), lang, *controls_from_view(view), True
 
     @app.callback(
         Output("url", "search"),

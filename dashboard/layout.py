@@ -146,7 +146,7 @@ def build_layout(atlas):
                               config={"displaylogo": False, "scrollZoom": True, "responsive": True,
                                       "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
                     # The first map as a picture, over the map box until MapLibre has drawn it (preview.py).
-                    html.Div(className="map-preview", style={"left": f"{figures.MAP_DOMAIN_X[0]:.0%}"}, children=html.Img(
+                    html.Div(id="map-preview", className="map-preview", style={"left": f"{figures.MAP_DOMAIN_X[0]:.0%}"}, children=html.Img(
                         src=f"{preview.ROUTE}?v={first_map['drawn']}", alt="", **{"aria-hidden": "true"})),
                 ]),
                 html.Div(id="map-legend-note", className="note", children=sections.overlay_note(atlas, view)),

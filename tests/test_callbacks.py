@@ -30,6 +30,7 @@ def test_permalink_sets_the_view_and_every_control(app, client):
     view = outputs["view"]["data"]
     assert (view["indicator"], view["level"], view["zones"], view["lang"], view["year"]) == ("councils", "district", [2, 5], "en", 2024)
     assert outputs["zones"]["value"] == [2, 5] and outputs["level"]["value"] == "district"
+    assert outputs["map-preview"]["hidden"] is True, "the first map's picture shows another view"
 
 
 def page_nodes(app, page=None):

@@ -197,6 +197,19 @@ def test_a_permalink_never_shows_the_first_map_picture(app, browser_context):
         page.close()
 
 
+def test_the_picture_goes_as_soon_as_the_view_changes_even_if_the_map_cannot_draw(app, browser_context):
+    page, release = open_with_plotly_held(browser_context, app.url)
+    try:
+        page.wait_for_function(PICTURE_LOADED, timeout=60_000)
+        assert page.locator(".map-preview").is_visible()
+        page.locator("#zones label").nth(2).click()  # zone 3: no longer the view the picture shows
+        page.wait_for_function("() => document.querySelector('.map-preview').offsetParent === null", timeout=30_000)
+        assert "zones=3" in page.url
+    finally:
+        release()
+        page.close()
+
+
 def test_changing_indicator_recolours_without_resetting_the_zoom(app, tab):
     page = tab
     open_map(page, app.url)
