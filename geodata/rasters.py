@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import weakref
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -264,9 +265,17 @@ def _missing(value) -> bool:
 
 
 # -- registry ------------------------------------------------------------------
+_LISTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def list_rasters(store) -> list[RasterRecord]:
-    frame = store.query("SELECT * FROM rasters ORDER BY raster_id")
-    return [_record(row) for row in frame.to_dict("records")]
+    # Asked for by every raster indicator, overlay and rate; read again only when the store changes.
+    version = store.version()
+    listed = _LISTED.get(store)
+    if listed is None or listed[0] != version:
+        frame = store.query("SELECT * FROM rasters ORDER BY raster_id")
+        listed = _LISTED[store] = (version, tuple(_record(row) for row in frame.to_dict("records")))
+    return list(listed[1])
 
 
 def get_raster(store, raster_id: str) -> RasterRecord:

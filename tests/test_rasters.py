@@ -272,6 +272,20 @@ def test_a_refused_raster_registers_nothing_and_bad_ids_are_refused(store, tmp_p
             register(store, small_raster(tmp_path), bad)
 
 
+def test_the_raster_list_is_read_again_only_after_the_store_changes(store, tmp_path, monkeypatch):
+    assert reg.list_rasters(store) == []
+    register(store, small_raster(tmp_path))
+    assert [r.raster_id for r in reg.list_rasters(store)] == ["test"], "an added raster is listed at once"
+    reads = []
+    query = store.query
+    monkeypatch.setattr(store, "query", lambda sql, *args, **kwargs: reads.append(sql) or query(sql, *args, **kwargs))
+    listed = reg.list_rasters(store)
+    listed.clear()  # a caller's copy: the next caller still gets the list
+    assert [r.raster_id for r in reg.list_rasters(store)] == ["test"] and reads == []
+    reg.remove_raster(store, "test")
+    assert reg.list_rasters(store) == [], "a removed raster is gone at once"
+
+
 def test_band_and_nodata_choices_are_used_by_the_statistics(store, tmp_path, outline_utm):
     transform, shape = utm_grid(outline_utm)
     first = np.full(shape, 1.0, np.float32)
