@@ -38,6 +38,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 COPY --from=plotlyjs /build/dashboard/assets/plotly-map.min.js /build/dashboard/assets/plotly-map.min.css dashboard/assets/
+# The app's own modules compiled now: the non-root user cannot write bytecode at start.
+RUN python -m compileall -q dashboard layers geodata callbacks
 
 # Boundaries are downloaded by URL with their pinned sha256 and cached as GeoParquet now,
 # so a container starts (and builds its demo store) without internet.

@@ -41,7 +41,10 @@ $(PLOTLY_BUNDLE): dashboard/plotlyjs/map-bundle.js dashboard/plotlyjs/country-lo
 demo: install
 	@[ -e "$(DB)" ] || { $(PY) -m geodata demo --db "$(DB)" && $(PY) -m geodata raster demo --db "$(DB)"; }
 
+# The app's own modules are byte-compiled first, so the server starts without compiling them
+# (PYTHONDONTWRITEBYTECODE, common on servers, would otherwise make every start compile them).
 run: demo
+	$(PY) -m compileall -q dashboard layers geodata callbacks
 	$(PY) -m dashboard --db "$(DB)" --host 127.0.0.1 --port 8050
 
 test: install
