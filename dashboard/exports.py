@@ -111,7 +111,7 @@ def subtitle_text(atlas, view: View) -> str:
         parts.append(f"k = {view.mpi_cutoff:g}")
     overlay = atlas.overlay(view.overlay)
     if overlay is not None:
-        parts.append(f"{t('overlay', view.lang)}: {overlay.legend['title_th' if view.lang == 'th' else 'title_en']}")
+        parts.append(f"{t('overlay', view.lang)}: {overlay.title(view.lang)}")
     return " · ".join(parts)
 
 
@@ -755,7 +755,7 @@ def to_folium(atlas, view: View) -> bytes:
         olon0, olat0, olon1, olat1 = overlay.bounds
         folium.raster_layers.ImageOverlay(
             image=overlay.source, bounds=[[olat0, olon0], [olat1, olon1]], opacity=view.opacity,
-            name=overlay.legend["title_th" if view.lang == "th" else "title_en"], interactive=False,
+            name=overlay.title(view.lang), interactive=False,
         ).add_to(web_map)
     web_map.fit_bounds([[lat0, lon0], [lat1, lon1]])
     root = web_map.get_root()

@@ -128,7 +128,7 @@ def overlay_legend(overlay, lang: str) -> list:
     if overlay is None:
         return []
     legend = overlay.legend
-    title = legend["title_th"] if lang == "th" else legend["title_en"]
+    title = overlay.title(lang)
     unit = legend["unit_th"] if lang == "th" else legend["unit_en"]
     children = [html.Strong(title), html.Span(f" ({unit})" if unit else "")]
     if legend.get("derived"):

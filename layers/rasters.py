@@ -421,6 +421,9 @@ class Overlay:
     opacity: float = 0.7
     notes: list[str] = field(default_factory=list)
 
+    def title(self, lang: str) -> str:
+        return self.legend["title_th" if lang == "th" else "title_en"]
+
     def layer(self, opacity: float | None = None) -> dict:
         """An entry for `layout.map.layers`."""
         return {"sourcetype": "image", "source": self.source, "coordinates": self.coordinates,

@@ -470,6 +470,7 @@ def test_overlay_is_a_png_of_the_asked_size_transparent_outside_the_province(sto
     assert (pixels[3] == 0).mean() > 0.2 and (pixels[3] == 255).mean() > 0.5
     legend = overlay.legend
     assert legend["kind"] == "continuous" and legend["min"] < legend["max"] and legend["title_th"] == "ทดสอบ"
+    assert (overlay.title("th"), overlay.title("en")) == ("ทดสอบ", "Test")
     layer = overlay.layer(opacity=0.5)
     assert layer["sourcetype"] == "image" and layer["opacity"] == 0.5 and layer["coordinates"] == overlay.coordinates
 
