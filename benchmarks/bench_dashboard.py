@@ -22,8 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import plotly.io as pio  # noqa: E402
 
-from dashboard.figures import apply_to_dict, map_updates  # noqa: E402
-from dashboard.layout import base_map_figure  # noqa: E402
+from dashboard.figures import apply_to_dict, base_map_figure, map_updates  # noqa: E402
 from dashboard.state import View  # noqa: E402
 from tests.browser import ServedApp, build_demo_store, launch_chromium  # noqa: E402
 from tests.dash_client import call  # noqa: E402

@@ -25,7 +25,6 @@ import shutil
 import tempfile
 import textwrap
 import threading
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,25 +154,6 @@ def filename(view: View, fmt: str, scale: float = 1, suffix: str = "") -> str:
 
 
 # -- the figure --------------------------------------------------------------------------
-_BASE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-_BASE_LOCK = threading.Lock()
-
-
-def _base_dict(atlas) -> dict:
-    """The live map's base figure as a dict, built once per atlas and store version."""
-    from .layout import base_map_figure  # the layout imports this module for the menu
-
-    version = atlas.store.version()
-    with _BASE_LOCK:
-        cached = _BASE.get(atlas)
-        if cached and cached[0] == version:
-            return cached[1]
-    base = base_map_figure(atlas).to_dict()
-    with _BASE_LOCK:
-        _BASE[atlas] = (version, base)
-    return base
-
-
 def _fresh_copy(figure: dict) -> dict:
     """A copy that updates can change; the big GeoJSON stays shared because nothing writes to it."""
     data = [{key: value if key == "geojson" else copy.deepcopy(value) for key, value in trace.items()}
@@ -183,7 +163,7 @@ def _fresh_copy(figure: dict) -> dict:
 
 def map_figure(atlas, view: View) -> dict:
     """The live map for `view` (MapLibre traces, the same updates as the screen), hidden traces left out."""
-    figure = _fresh_copy(_base_dict(atlas))
+    figure = _fresh_copy(figures.base_map_dict(atlas))
     updates, _ = figures.map_updates(atlas, view, None)  # no previous map: centre on the focus
     figures.apply_to_dict(figure, updates)
     figure["data"] = [trace for trace in figure["data"]
@@ -300,9 +280,6 @@ def fit_bounds(bounds, width_px: int, height_px: int, pad: float = 0.05) -> tupl
             float(np.degrees(cx + span_x / 2)), lat(cy + span_y / 2))
 
 
-_CLOCKWISE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
 def clockwise(collection: dict) -> dict:
     """The same features with clockwise exterior rings: plotly's geo map fills the frame for the other way."""
     geometries = shapely.from_geojson([json.dumps(f["geometry"]) for f in collection["features"]])
@@ -313,17 +290,13 @@ def clockwise(collection: dict) -> dict:
 
 
 def _clockwise_level(atlas, level: str) -> dict:
-    """clockwise() of a level's GeoJSON, kept per atlas and store version."""
-    version = atlas.store.version()
-    cache = _CLOCKWISE.setdefault(atlas, {})
-    if cache.get("version") != version:
-        cache.clear()
-        cache["version"] = version
-    if level not in cache:
+    """clockwise() of a level's GeoJSON, kept per store version."""
+    def build():
         frame = atlas.geometry(level).copy()
         frame["geometry"] = shapely.orient_polygons(frame.geometry.values, exterior_cw=True)
-        cache[level] = maplayer.geojson(frame)
-    return cache[level]
+        return maplayer.geojson(frame)
+
+    return atlas.cached(("clockwise", level), build)
 
 
 def split_faded(trace: dict) -> list[dict]:

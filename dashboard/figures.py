@@ -13,9 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
+from layers.atlas import MAP_LEVELS
 from layers.maplayer import NO_DATA_COLOUR, MapLayer, centre_and_zoom
 
 from .i18n import t
+from .state import View
 
 LEVEL_TRACE = {"tambon": 0, "district": 1, "zone": 2}
 OUTLINE_TRACE = 3
@@ -95,6 +97,40 @@ def base_figure(levels: dict[str, LevelGeometry], outline: dict, bounds) -> go.F
         showlegend=False,
     )
     return figure
+
+
+def base_map_figure(atlas):
+    levels = {}
+    for level in MAP_LEVELS:
+        table = atlas.table(level)
+        names = (table["name_th"] + " · " + table["name_en"]).tolist()
+        if level == "tambon":
+            names = [f"{n}<br>{d_th} · {d_en}" for n, d_th, d_en in zip(names, table["district_th"], table["district_en"])]
+        geometry = atlas.geometry(level)
+        assert geometry["pcode"].astype(str).tolist() == table["pcode"].astype(str).tolist(), level
+        levels[level] = LevelGeometry(atlas.geojson(level), table["pcode"].astype(str).tolist(), names)
+    bounds = tuple(atlas.geometry("district").total_bounds)
+    figure = base_figure(levels, atlas.geojson("district"), bounds)
+    # The default view's colours ride with the first page, so the map paints without
+    # waiting for a callback; a permalink's own view follows as a patch.
+    updates = layer_updates(atlas.layer(View()), View().lang)
+    figure.update_layout(apply_to_dict({"layout": {}}, [u for u in updates if u[0][0] == "layout"])["layout"])
+    for (_, index, *path), value in (u for u in updates if u[0][0] == "data"):
+        figure.data[index].update(_nested(path, value))
+    return figure
+
+
+def _nested(path: list, value) -> dict:
+    node = value
+    for key in reversed(path):
+        node = {key: node}
+    return node
+
+
+def base_map_dict(atlas) -> dict:
+    """base_map_figure() as a dict, built once per store version for the page, the exports and
+    the first map's picture (nothing writes to it; exports change copies)."""
+    return atlas.cached(("base-map",), lambda: base_map_figure(atlas).to_dict())
 
 
 def layer_updates(layer: MapLayer, lang: str, selected: dict | None = None) -> list[tuple[tuple, object]]:

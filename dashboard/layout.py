@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dash import dash_table, dcc, html
 
-from layers.atlas import MAP_LEVELS
-
 from . import figures, options, preview, sections
 from .exports import download_menu_options
 from .state import View
@@ -22,34 +20,6 @@ FONT_STACK = "Noto Sans Thai, Noto Sans, Sarabun, Loma, sans-serif"
 
 def label(key: str, lang: str = "th", tag=html.Span, **kwargs):
     return tag(t(key, lang), id={"type": ANY_LABEL, "key": key}, **kwargs)
-
-
-def base_map_figure(atlas):
-    levels = {}
-    for level in MAP_LEVELS:
-        table = atlas.table(level)
-        names = (table["name_th"] + " · " + table["name_en"]).tolist()
-        if level == "tambon":
-            names = [f"{n}<br>{d_th} · {d_en}" for n, d_th, d_en in zip(names, table["district_th"], table["district_en"])]
-        geometry = atlas.geometry(level)
-        assert geometry["pcode"].astype(str).tolist() == table["pcode"].astype(str).tolist(), level
-        levels[level] = figures.LevelGeometry(atlas.geojson(level), table["pcode"].astype(str).tolist(), names)
-    bounds = tuple(atlas.geometry("district").total_bounds)
-    figure = figures.base_figure(levels, atlas.geojson("district"), bounds)
-    # The default view's colours ride with the first page, so the map paints without
-    # waiting for a callback; a permalink's own view follows as a patch.
-    updates = figures.layer_updates(atlas.layer(View()), View().lang)
-    figure.update_layout(figures.apply_to_dict({"layout": {}}, [u for u in updates if u[0][0] == "layout"])["layout"])
-    for (_, index, *path), value in (u for u in updates if u[0][0] == "data"):
-        figure.data[index].update(_nested(path, value))
-    return figure
-
-
-def _nested(path: list, value) -> dict:
-    node = value
-    for key in reversed(path):
-        node = {key: node}
-    return node
 
 
 def controls(atlas):
@@ -89,16 +59,7 @@ def controls(atlas):
 
 def page_layout(atlas):
     """The layout Dash serves: the page for the store as it is now, built once per store version."""
-    built = {}
-
-    def serve():
-        version = atlas.store.version()
-        if version not in built:
-            built.clear()
-            built[version] = build_layout(atlas)
-        return built[version]
-
-    return serve
+    return lambda: atlas.cached(("page",), lambda: build_layout(atlas))
 
 
 def build_layout(atlas):
@@ -142,7 +103,7 @@ def build_layout(atlas):
                 html.Div(id="household-access", className="household-access"),  # analysts only
                 # The frame holds the map's height, so the picture has its box before plotly has loaded.
                 html.Div(className="map-frame", style={"height": f"{figures.MAP_HEIGHT}px"}, children=[
-                    dcc.Graph(id="map", figure=base_map_figure(atlas), className="map", style={"height": "100%"},
+                    dcc.Graph(id="map", figure=figures.base_map_dict(atlas), className="map", style={"height": "100%"},
                               config={"displaylogo": False, "scrollZoom": True, "responsive": True,
                                       "modeBarButtonsToRemove": ["select2d", "lasso2d"]}),
                     # The first map as a picture, over the map box until MapLibre has drawn it (preview.py).

@@ -52,10 +52,11 @@ def _path_data(geometry) -> str:
     return "".join(rings)
 
 
-def preview_svg(atlas, view: View = View()) -> str:
-    """The choropleth of `view` at its first centre and zoom, with district outlines, as SVG."""
-    layer = atlas.layer(view)
-    centre, zoom = figures.centre_and_zoom(atlas.geometry("district").total_bounds, *figures.MAP_PIXELS)
+def preview_svg(atlas) -> str:
+    """The first map (the default view at the live figure's own centre and zoom) with district outlines, as SVG."""
+    layer = atlas.layer(View())
+    first_view = figures.base_map_dict(atlas)["layout"]["map"]
+    centre, zoom = first_view["center"], first_view["zoom"]
     tambons = atlas.geometry(layer.level).set_index("pcode").loc[layer.pcodes].geometry.values
     shapes = shapely.simplify(map_pixels(tambons, centre, zoom), SIMPLIFY_PIXELS)
     outlines = shapely.simplify(map_pixels(atlas.geometry("district").geometry.values, centre, zoom), SIMPLIFY_PIXELS)
@@ -78,14 +79,8 @@ def preview_svg(atlas, view: View = View()) -> str:
 
 
 def init_app(app, atlas, warm: bool = False) -> None:
-    built: dict = {}
-
     def current() -> bytes:
-        version = atlas.store.version()
-        if version not in built:
-            built.clear()
-            built[version] = preview_svg(atlas).encode()
-        return built[version]
+        return atlas.cached(("map-preview",), lambda: preview_svg(atlas).encode())
 
     @app.server.route(ROUTE)
     def map_preview():

@@ -46,7 +46,9 @@ class Atlas:
         self._version = None
 
     # -- caching -------------------------------------------------------------
-    def _cached(self, key, compute):
+    def cached(self, key, compute):
+        """`compute()` once per store version, kept under `key` (a tuple). The app keeps its
+        per-version artefacts here too (page, base figure, pictures): an import renews them all."""
         version = self.store.version()
         with self._lock:
             if version != self._version:
@@ -97,7 +99,7 @@ class Atlas:
                 table = table.merge(raster_values, on="pcode", how="left")
             return population.add_rates(table, self.store, level)
 
-        return self._cached(key, build)
+        return self.cached(key, build)
 
     def _persisted(self, key, compute) -> pd.DataFrame:
         store_id = hashlib.sha1(self.store.location.encode()).hexdigest()[:16]
@@ -124,59 +126,59 @@ class Atlas:
 
     def area_lists(self, level: str, pcode: str, year: int | None = None) -> dict[str, pd.DataFrame]:
         """The councils, funds and housing projects of one area, cut from one cached query per level."""
-        every = self._cached(("lists", level, year), lambda: indicators.area_lists(
+        every = self.cached(("lists", level, year), lambda: indicators.area_lists(
             self.store, level, None, year=year, province=self.province))
         return {key: frame[frame["area"] == str(pcode)].drop(columns="area").reset_index(drop=True)
                 for key, frame in every.items()}
 
     def referrals_by_agency(self, level: str, pcode: str, year: int | None = None) -> pd.DataFrame:
         """Referral cases of one area by agency, cut from one cached query per level."""
-        every = self._cached(("referrals-by-agency", level, year), lambda: indicators.referrals_by_agency(
+        every = self.cached(("referrals-by-agency", level, year), lambda: indicators.referrals_by_agency(
             self.store, level, None, year=year, province=self.province))
         return every[every["area"] == str(pcode)].drop(columns="area").reset_index(drop=True)
 
     def raster_values(self, level: str) -> pd.DataFrame:
-        return self._cached(("raster-values", level), lambda: rasters.raster_indicator_values(self.store, level))
+        return self.cached(("raster-values", level), lambda: rasters.raster_indicator_values(self.store, level))
 
     def rasters(self) -> list:
         from geodata.rasters import list_rasters
 
-        return self._cached(("rasters",), lambda: list_rasters(self.store))
+        return self.cached(("rasters",), lambda: list_rasters(self.store))
 
     def overlay(self, raster_id: str | None):
         """The raster's map image, or None when it is not registered."""
         if not raster_id or raster_id not in {r.raster_id for r in self.rasters()}:
             return None
-        return self._cached(("overlay", raster_id), lambda: rasters.overlay_image(self.store, raster_id))
+        return self.cached(("overlay", raster_id), lambda: rasters.overlay_image(self.store, raster_id))
 
     def geometry(self, level: str):
-        return self._cached(("geometry", level), lambda: areas.area_geometries(level, self.store, self.province))
+        return self.cached(("geometry", level), lambda: areas.area_geometries(level, self.store, self.province))
 
     def geojson(self, level: str) -> dict:
-        return self._cached(("geojson", level), lambda: maplayer.geojson(self.geometry(level)))
+        return self.cached(("geojson", level), lambda: maplayer.geojson(self.geometry(level)))
 
     def feature(self, level: str, pcode: str | None) -> dict | None:
         """The GeoJSON feature of one area of `level`, or None."""
         if not pcode:
             return None
-        index = self._cached(("feature-index", level),
+        index = self.cached(("feature-index", level),
                              lambda: {f["id"]: f for f in self.geojson(level)["features"]})
         return index.get(pcode)
 
     def years(self) -> list[int]:
-        return self._cached(("years",), lambda: indicators.survey_years(self.store))
+        return self.cached(("years",), lambda: indicators.survey_years(self.store))
 
     def zones(self) -> pd.DataFrame:
-        return self._cached(("zones",), lambda: self.store.query(
+        return self.cached(("zones",), lambda: self.store.query(
             "SELECT zone, min(zone_name_th) AS name_th, min(zone_name_en) AS name_en, bool_or(assumed) AS assumed "
             "FROM zones WHERE district_pcode IN (SELECT district_pcode FROM tambons WHERE province_pcode = $province) "
             "GROUP BY zone ORDER BY zone", {"province": self.province}))
 
     def synthetic_tables(self) -> list[str]:
-        return self._cached(("synthetic",), self.store.synthetic_tables)
+        return self.cached(("synthetic",), self.store.synthetic_tables)
 
     def imports(self) -> pd.DataFrame:
-        return self._cached(("imports",), lambda: self.store.query(
+        return self.cached(("imports",), lambda: self.store.query(
             "SELECT kind, table_name, file_name, rows_accepted, mode, imported_by, imported_at, synthetic "
             "FROM imports ORDER BY imported_at DESC"))
 
@@ -186,7 +188,7 @@ class Atlas:
     # -- map -----------------------------------------------------------------
     def shown_table(self, level: str, year: int | None = None, mpi_cutoff: float = 0.2) -> pd.DataFrame:
         """`table` as it may be shown: household figures of fewer than 5 households blanked (PDPA)."""
-        return self._cached(("shown", level, year, round(mpi_cutoff, 4)),
+        return self.cached(("shown", level, year, round(mpi_cutoff, 4)),
                             lambda: privacy.suppress_small_counts(self.table(level, year, mpi_cutoff)))
 
     def layer(self, view) -> maplayer.MapLayer:
@@ -198,7 +200,7 @@ class Atlas:
             layers = [k for k in self._cache if k[0] == "layer"]
             for stale in layers[: max(0, len(layers) - MAX_CACHED_LAYERS)]:
                 self._cache.pop(stale, None)
-        return self._cached(key, lambda: maplayer.build_layer(
+        return self.cached(key, lambda: maplayer.build_layer(
             self.shown_table(view.level, view.year, view.mpi_cutoff), view.indicator, view.level,
             scheme=view.scheme, k=view.k, breaks=view.breaks, zones=view.zones, district=view.district,
             lang=view.lang, thai_digits=view.thai_digits,
