@@ -4,9 +4,7 @@
     function drawn() {
         document.documentElement.classList.add('map-drawn');
     }
-    var asked = new URLSearchParams(window.location.search);
-    asked.delete('embed');  // an embedded map shows the same first view
-    if (asked.toString()) {
+    if (window.location.search) {
         drawn();
         return;
     }
